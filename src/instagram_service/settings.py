@@ -1,0 +1,155 @@
+"""The one settings class. Nothing else in the service reads the environment."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_CDN_HOSTS = ["*.cdninstagram.com", "*.fbcdn.net"]
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Broker(StrEnum):
+    INPROCESS = "inprocess"
+    REDIS = "redis"
+
+
+class ApiFlavour(StrEnum):
+    INSTAGRAM_LOGIN = "instagram"
+    FACEBOOK_LOGIN = "facebook"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IGS_", extra="ignore", validate_default=True)
+
+    # Storage and infrastructure
+    data_dir: Path = Field(Path("./data"), description="Folder for the SQLite file and media.")
+    database_url: str = Field("", description="SQLAlchemy async URL; default: SQLite in data_dir.")
+    media_dir: Path | None = Field(None, description="Media storage folder; default data_dir/media.")
+    redis_url: str | None = Field(None, description="Redis URL for shared rate-limit state, locks.")
+    broker: Broker = Field(Broker.INPROCESS, description="Task broker: inprocess or redis.")
+    db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
+
+    # Instagram API
+    api_flavour: ApiFlavour = Field(ApiFlavour.INSTAGRAM_LOGIN, description="instagram|facebook.")
+    graph_base_url: str = Field("https://graph.instagram.com", description="Graph API host.")
+    graph_api_version: str = Field("v25.0", description="Graph API version prefix.")
+    oauth_token_url: str = Field(
+        "https://api.instagram.com/oauth/access_token", description="OAuth code exchange URL."
+    )
+    authorize_url: str = Field(
+        "https://www.instagram.com/oauth/authorize", description="OAuth authorize page."
+    )
+    oauth_redirect_uri: str = Field(
+        "http://127.0.0.1:8000/api/v1/accounts/callback", description="OAuth redirect URI."
+    )
+    app_id: str | None = Field(None, description="Instagram app id.")
+    app_secret: SecretStr | None = Field(None, description="Instagram app secret (webhooks, OAuth).")
+    webhook_verify_token: SecretStr | None = Field(None, description="Webhook handshake token.")
+    page_size: int = Field(100, ge=1, le=100, description="Media page size (limit).")
+    http_timeout_s: float = Field(20.0, gt=0, description="Instagram API request timeout.")
+    api_max_retries: int = Field(3, ge=0, le=10, description="Retries of transient API errors.")
+    api_retry_base_s: float = Field(0.5, ge=0, description="Base delay of the retry backoff.")
+    rate_limit_slowdown_pct: float = Field(
+        80.0, ge=0, le=100, description="Usage % above which calls slow down."
+    )
+    rate_limit_stop_pct: float = Field(
+        95.0, ge=0, le=100, description="Usage % at which calls stop (before 100)."
+    )
+
+    # Security
+    token_keys: CommaList = Field(
+        default_factory=list, description="Fernet keys, comma-separated, newest first."
+    )
+    cors_origins: CommaList = Field(default_factory=list, description="Allowed CORS origins.")
+
+    # Media
+    download_allowed_hosts: CommaList = Field(
+        default_factory=lambda: list(DEFAULT_CDN_HOSTS),
+        description="Download allow-list, comma-separated, *. wildcards.",
+    )
+    download_allow_http: bool = Field(False, description="Allow plain HTTP downloads (not prod).")
+    download_max_bytes: int = Field(30 * 1024 * 1024, gt=0, description="Download byte cap.")
+    download_concurrency: int = Field(4, ge=1, le=64, description="Parallel image downloads.")
+    download_videos: bool = Field(False, description="Also download video files.")
+    video_max_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Video byte cap.")
+    image_max_pixels: int = Field(50_000_000, gt=0, description="Pillow pixel limit.")
+    image_workers: int = Field(2, ge=1, le=32, description="Processes for image encoding.")
+    webp_quality: int = Field(85, ge=1, le=100, description="WebP quality.")
+    webp_method: int = Field(0, ge=0, le=6, description="WebP method (0 fastest).")
+    avif_enabled: bool = Field(False, description="Also write AVIF variants.")
+    image_background: str = Field("#ffffff", description="Background for flattened transparency.")
+    keep_icc_profile: bool = Field(False, description="Keep ICC (else convert to sRGB).")
+    media_retention_days: int = Field(30, ge=0, description="Days to keep deleted posts' files.")
+    media_accel_redirect_prefix: str | None = Field(
+        None, description="X-Accel-Redirect prefix for nginx (scaled mode)."
+    )
+
+    # Sync defaults
+    sync_frequency_minutes: int = Field(60, ge=5, description="Default auto sync interval.")
+    max_posts_to_sync: int = Field(50, ge=1, description="Posts refreshed by an incremental sync.")
+    token_refresh_window_days: int = Field(10, ge=1, description="Refresh tokens expiring within.")
+    job_heartbeat_timeout_s: int = Field(300, ge=10, description="RUNNING job without heartbeat.")
+    featured_engagement_threshold: int = Field(
+        1000, ge=0, description="likes + 3*comments above which a post is featured by default."
+    )
+    featured_hashtags: CommaList = Field(
+        default_factory=lambda: ["#featured", "#bestof"], description="Hashtags that feature."
+    )
+
+    # Webhooks
+    webhook_max_body_bytes: int = Field(1024 * 1024, gt=0, description="Incoming body cap.")
+    webhook_allow_private_targets: bool = Field(
+        False, description="Allow outgoing webhooks to private addresses."
+    )
+
+    # HTTP API
+    gallery_cache_seconds: int = Field(30, ge=0, description="Gallery Cache-Control max-age.")
+    public_base_url: str = Field("", description="Absolute base for image URLs (else relative).")
+
+    @field_validator("token_keys", "cors_origins", "download_allowed_hosts", "featured_hashtags",
+                     mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (async drivers)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _fill_paths(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'instagram_service.db'}"
+        if self.media_dir is None:
+            self.media_dir = self.data_dir / "media"
+        if self.broker is Broker.REDIS and not self.redis_url:
+            raise ValueError("IGS_BROKER=redis needs IGS_REDIS_URL")
+        return self
+
+    @property
+    def media_root(self) -> Path:
+        assert self.media_dir is not None
+        return self.media_dir
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
