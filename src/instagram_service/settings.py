@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_CDN_HOSTS = ["*.cdninstagram.com", "*.fbcdn.net"]
@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     # Storage and infrastructure
     data_dir: Path = Field(Path("./data"), description="Folder for the SQLite file and media.")
     database_url: str = Field("", description="SQLAlchemy async URL; default: SQLite in data_dir.")
-    media_dir: Path | None = Field(None, description="Media storage folder; default data_dir/media.")
+    media_dir: Path | None = Field(
+        None, description="Media storage folder; default data_dir/media."
+    )
     redis_url: str | None = Field(None, description="Redis URL for shared rate-limit state, locks.")
     broker: Broker = Field(Broker.INPROCESS, description="Task broker: inprocess or redis.")
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
@@ -50,7 +52,9 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000/api/v1/accounts/callback", description="OAuth redirect URI."
     )
     app_id: str | None = Field(None, description="Instagram app id.")
-    app_secret: SecretStr | None = Field(None, description="Instagram app secret (webhooks, OAuth).")
+    app_secret: SecretStr | None = Field(
+        None, description="Instagram app secret (webhooks, OAuth)."
+    )
     webhook_verify_token: SecretStr | None = Field(None, description="Webhook handshake token.")
     page_size: int = Field(100, ge=1, le=100, description="Media page size (limit).")
     http_timeout_s: float = Field(20.0, gt=0, description="Instagram API request timeout.")
@@ -62,6 +66,19 @@ class Settings(BaseSettings):
     rate_limit_stop_pct: float = Field(
         95.0, ge=0, le=100, description="Usage % at which calls stop (before 100)."
     )
+    rate_limit_max_delay_s: float = Field(
+        2.0, ge=0, description="Longest delay inserted between slowdown and stop usage."
+    )
+    rate_limit_usage_ttl_s: float = Field(
+        300.0, gt=0, description="How long a usage reading is trusted (stop lasts this long)."
+    )
+    rate_limit_backoff_base_s: float = Field(
+        60.0, gt=0, description="First block after a rate-limit error without a retry time."
+    )
+    rate_limit_backoff_max_s: float = Field(
+        3600.0, gt=0, description="Longest block after repeated rate-limit errors."
+    )
+    api_retry_max_s: float = Field(10.0, ge=0, description="Cap of one transient-retry delay.")
 
     # Security
     token_keys: CommaList = Field(
@@ -113,8 +130,9 @@ class Settings(BaseSettings):
     gallery_cache_seconds: int = Field(30, ge=0, description="Gallery Cache-Control max-age.")
     public_base_url: str = Field("", description="Absolute base for image URLs (else relative).")
 
-    @field_validator("token_keys", "cors_origins", "download_allowed_hosts", "featured_hashtags",
-                     mode="before")
+    @field_validator(
+        "token_keys", "cors_origins", "download_allowed_hosts", "featured_hashtags", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -153,3 +171,13 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_error_message(exc: ValidationError) -> str:
+    """Name the environment variable behind each invalid value."""
+    lines = ["invalid settings:"]
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "settings"
+        name = f"IGS_{field.upper()}" if field != "settings" else "IGS_* settings"
+        lines.append(f"  {name}: {error['msg']}")
+    return "\n".join(lines)

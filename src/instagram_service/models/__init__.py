@@ -1,1 +1,33 @@
+"""ORM models, one file per table; domains import them from here."""
 
+from instagram_service.models.account import InstagramAccount
+from instagram_service.models.api_key import ApiKey
+from instagram_service.models.base import Base
+from instagram_service.models.content_filter import ContentFilter
+from instagram_service.models.image_fields import MediaStatus
+from instagram_service.models.post import MANUAL_FIELDS, InstagramPost
+from instagram_service.models.post_media import PostMedia
+from instagram_service.models.sync_job import ACTIVE_STATUSES, SyncJob, SyncStatus, SyncType
+from instagram_service.models.webhook_delivery import WebhookDelivery
+from instagram_service.models.webhook_event import WebhookEvent, WebhookEventStatus
+from instagram_service.models.webhook_subscription import EVENT_TYPES, WebhookSubscription
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "EVENT_TYPES",
+    "MANUAL_FIELDS",
+    "ApiKey",
+    "Base",
+    "ContentFilter",
+    "InstagramAccount",
+    "InstagramPost",
+    "MediaStatus",
+    "PostMedia",
+    "SyncJob",
+    "SyncStatus",
+    "SyncType",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookEventStatus",
+    "WebhookSubscription",
+]

@@ -1,0 +1,74 @@
+"""FastAPI app factory: routers, middleware, lifespan, the one error handler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from instagram_service import __version__
+from instagram_service.db import Database
+from instagram_service.errors import ServiceError
+from instagram_service.health import router as health_router
+from instagram_service.migrate import upgrade
+from instagram_service.observability import RequestIdMiddleware, configure_logging, get_logger
+from instagram_service.settings import Settings, get_settings
+
+log = get_logger(__name__)
+
+DESCRIPTION = """Keeps a business's Instagram content on its own website: synced posts,
+locally cached image variants, moderation, a public gallery API and signed webhooks.
+
+Public routes are read-only. Admin routes need `Authorization: Bearer <admin key>`
+(create one with `instagram-service keys create --scope admin --name NAME`)."""
+
+
+async def service_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = database or Database(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.db = db
+        if db.is_sqlite:
+            # Embedded mode: one command, so the schema is brought up to date at start.
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            await upgrade(db.engine)
+        log.info("service started", database=db.engine.dialect.name)
+        try:
+            yield
+        finally:
+            if database is None:
+                await db.dispose()
+
+    configure_logging()
+    app = FastAPI(
+        title="instagram-service",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.db = database  # usable without the lifespan (tests on an ASGI transport)
+    app.add_exception_handler(ServiceError, service_error_handler)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+            expose_headers=["ETag", "X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health_router)
+    return app

@@ -1,0 +1,39 @@
+"""FastAPI dependencies shared by every domain's routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from instagram_service.db import Database, commit_and_run_hooks, rollback_and_drop_hooks
+from instagram_service.settings import Settings
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One unit of work per request: committed if the route returns, else rolled back."""
+    db = get_database(request)
+    async with db.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await rollback_and_drop_hooks(session)
+            raise
+        await commit_and_run_hooks(session)
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]

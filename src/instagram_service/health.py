@@ -1,0 +1,35 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from instagram_service.deps import DatabaseDep
+from instagram_service.migrate import current_revision, head_revision
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "Database unreachable or not migrated"}})
+async def readyz(db: DatabaseDep) -> JSONResponse:
+    """The database answers and its schema is at the newest migration."""
+    try:
+        async with db.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        current = await current_revision(db.engine)
+    except Exception as exc:  # any driver error means not ready; say which
+        message = f"database unreachable: {type(exc).__name__}: {exc}".splitlines()[0]
+        return JSONResponse({"status": "not ready", "detail": message[:500]}, status_code=503)
+    head = head_revision()
+    if current != head:
+        detail = f"database schema at revision {current}, expected {head}: run migrate"
+        return JSONResponse({"status": "not ready", "detail": detail}, status_code=503)
+    return JSONResponse({"status": "ready", "revision": current})

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from instagram_service.app import create_app
+from instagram_service.db import Database
+from instagram_service.settings import Settings
+
+
+async def test_healthz_and_readyz(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/healthz")).json() == {"status": "ok"}
+    ready = await api.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "ready"
+    assert ready.headers["x-request-id"]
+
+
+async def test_request_id_is_echoed(api: httpx.AsyncClient) -> None:
+    response = await api.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+
+
+async def test_readyz_reports_broken_database(settings: Settings) -> None:
+    broken = Database("postgresql+asyncpg://nobody@127.0.0.1:1/nothing")
+    app = create_app(settings, database=broken)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/readyz")
+    await broken.dispose()
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not ready"
+    assert "database unreachable" in body["detail"]
+
+
+async def test_readyz_reports_unmigrated_database(settings: Settings, tmp_path: Path) -> None:
+    empty = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    app = create_app(settings, database=empty)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/readyz")
+    await empty.dispose()
+    assert response.status_code == 503
+    assert "run migrate" in response.json()["detail"]
