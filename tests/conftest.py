@@ -103,4 +103,4 @@ def env_clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     for key in list(os.environ):
         if key.startswith("IGS_"):
             monkeypatch.delenv(key)
-    yield monkeypatch
+    return monkeypatch

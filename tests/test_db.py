@@ -55,14 +55,17 @@ async def test_post_with_every_field_round_trips(session: AsyncSession) -> None:
     assert loaded.content_tags == []
     assert loaded.like_count is None
     assert loaded.comments_count == 0
-    assert loaded.caption is not None and "\U0001f487" in loaded.caption
+    assert loaded.caption is not None
+    assert "\U0001f487" in loaded.caption
     assert loaded.posted_at == posted
-    assert loaded.posted_at.tzinfo is not None and loaded.posted_at.utcoffset() == timedelta(0)
+    assert loaded.posted_at.tzinfo is not None
+    assert loaded.posted_at.utcoffset() == timedelta(0)
     assert loaded.created_at.tzinfo is not None
     assert loaded.deleted_at is None
     assert loaded.manual_fields == ["is_featured"]
     assert loaded.variants["thumbnail"]["width"] == 300
-    assert loaded.is_approved is True and loaded.gallery_category == "general"
+    assert loaded.is_approved is True
+    assert loaded.gallery_category == "general"
 
 
 async def test_instagram_id_is_unique(session: AsyncSession) -> None:
