@@ -1,0 +1,206 @@
+"""Per-account rate limiter driven by Instagram's usage headers (values are percentages).
+
+Below `slowdown_pct` calls go straight through; between it and `stop_pct` a bounded delay that
+grows with usage is inserted; at `stop_pct` and above, and while blocked after a rate-limit
+error, calls are refused with `RateLimited` (never slept through, never spun on).
+State lives in a store: a dict in this process, or Redis so that workers share one budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+from instagram_service.instagram.errors import RateLimited
+from instagram_service.instagram.usage import parse_usage_headers
+from instagram_service.settings import Settings
+
+
+@dataclass(frozen=True)
+class UsageSnapshot:
+    pct: float
+    blocked_until: float | None  # Unix time
+
+
+@dataclass
+class LimitState:
+    pct: float = 0.0
+    usage_expires_at: float = 0.0
+    regain_at: float | None = None
+    blocked_until: float | None = None
+    strikes: int = 0
+
+
+class LimitStore(Protocol):
+    async def load(self, key: str) -> LimitState: ...
+    async def save(self, key: str, state: LimitState, ttl_s: float) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+class MemoryLimitStore:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._data: dict[str, tuple[float, LimitState]] = {}
+
+    async def load(self, key: str) -> LimitState:
+        entry = self._data.get(key)
+        if entry is None or entry[0] <= self._clock():
+            self._data.pop(key, None)
+            return LimitState()
+        return LimitState(**asdict(entry[1]))
+
+    async def save(self, key: str, state: LimitState, ttl_s: float) -> None:
+        self._data[key] = (self._clock() + ttl_s, LimitState(**asdict(state)))
+
+    async def aclose(self) -> None:
+        self._data.clear()
+
+
+class RedisLimitStore:
+    """One JSON value per account, with a TTL, shared by every process on the same Redis."""
+
+    def __init__(self, url: str, prefix: str = "igs:ratelimit:") -> None:
+        from redis.asyncio import Redis
+
+        self._redis: Redis = Redis.from_url(url)
+        self._prefix = prefix
+
+    async def load(self, key: str) -> LimitState:
+        raw = await self._redis.get(self._prefix + key)
+        if not raw:
+            return LimitState()
+        try:
+            return LimitState(**json.loads(raw))
+        except (ValueError, TypeError):
+            return LimitState()
+
+    async def save(self, key: str, state: LimitState, ttl_s: float) -> None:
+        ms = max(1, int(ttl_s * 1000))
+        await self._redis.set(self._prefix + key, json.dumps(asdict(state)), px=ms)
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        store: LimitStore | None = None,
+        *,
+        slowdown_pct: float = 80.0,
+        stop_pct: float = 95.0,
+        max_delay_s: float = 2.0,
+        usage_ttl_s: float = 300.0,
+        backoff_base_s: float = 60.0,
+        backoff_max_s: float = 3600.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.store: LimitStore = store or MemoryLimitStore(clock)
+        self.slowdown_pct = slowdown_pct
+        self.stop_pct = max(stop_pct, slowdown_pct)
+        self.max_delay_s = max_delay_s
+        self.usage_ttl_s = usage_ttl_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self._clock = clock
+        self._sleep = sleep
+
+    async def usage(self, key: str) -> UsageSnapshot:
+        state = await self.store.load(key)
+        now = self._clock()
+        pct = state.pct if state.usage_expires_at > now else 0.0
+        blocked = state.blocked_until if state.blocked_until and state.blocked_until > now else None
+        return UsageSnapshot(pct=pct, blocked_until=blocked)
+
+    def delay_for(self, pct: float) -> float:
+        """Delay before a call at `pct` usage: 0 below slowdown, growing to max_delay_s at stop."""
+        if pct <= self.slowdown_pct:
+            return 0.0
+        span = max(self.stop_pct - self.slowdown_pct, 1e-9)
+        fraction = min(1.0, (pct - self.slowdown_pct) / span)
+        return self.max_delay_s * fraction * fraction
+
+    async def acquire(self, key: str, call: str) -> None:
+        """Wait a little if usage is high; raise RateLimited if calls must stop now."""
+        state = await self.store.load(key)
+        now = self._clock()
+        if state.blocked_until and state.blocked_until > now:
+            raise RateLimited(
+                call,
+                "calls to this account are paused after a rate-limit error",
+                retry_after_s=state.blocked_until - now,
+                from_limiter=True,
+            )
+        pct = state.pct if state.usage_expires_at > now else 0.0
+        if pct >= self.stop_pct:
+            until = max(state.usage_expires_at, state.regain_at or 0.0)
+            raise RateLimited(
+                call,
+                f"usage at {pct:.0f}% of Instagram's limit (stop at {self.stop_pct:.0f}%)",
+                retry_after_s=max(until - now, 1.0),
+                from_limiter=True,
+            )
+        delay = self.delay_for(pct)
+        if delay > 0:
+            await self._sleep(delay)
+
+    async def record_headers(self, key: str, headers: Mapping[str, str]) -> float | None:
+        """Store the usage the response reports; return its percentage (None if absent)."""
+        pct, regain_s = parse_usage_headers(headers)
+        if pct is None:
+            return None
+        state = await self.store.load(key)
+        now = self._clock()
+        state.pct = pct
+        state.usage_expires_at = now + self.usage_ttl_s
+        state.regain_at = now + regain_s if regain_s else None
+        await self.store.save(key, state, self._ttl(state, now))
+        return pct
+
+    async def record_success(self, key: str) -> None:
+        state = await self.store.load(key)
+        if state.strikes:
+            state.strikes = 0
+            await self.store.save(key, state, self._ttl(state, self._clock()))
+
+    async def record_rate_limited(self, key: str, retry_after_s: float | None) -> float:
+        """Block the account after a rate-limit error; return the seconds it stays blocked."""
+        state = await self.store.load(key)
+        now = self._clock()
+        if retry_after_s is None or retry_after_s <= 0:
+            ceiling = min(self.backoff_max_s, self.backoff_base_s * 2**state.strikes)
+            # Half fixed, half jitter: workers sharing a budget should not all return at once.
+            retry_after_s = ceiling / 2 + random.uniform(0, ceiling / 2)
+        state.strikes += 1
+        state.blocked_until = max(state.blocked_until or 0.0, now + retry_after_s)
+        await self.store.save(key, state, self._ttl(state, now))
+        return state.blocked_until - now
+
+    def _ttl(self, state: LimitState, now: float) -> float:
+        # Strikes are remembered a while after the block, so repeated errors escalate.
+        ends = [state.usage_expires_at, (state.blocked_until or 0.0) + self.backoff_max_s]
+        return max(1.0, max(ends) - now)
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+
+def make_rate_limiter(settings: Settings) -> RateLimiter:
+    store: LimitStore = (
+        RedisLimitStore(settings.redis_url) if settings.redis_url else MemoryLimitStore()
+    )
+    return RateLimiter(
+        store,
+        slowdown_pct=settings.rate_limit_slowdown_pct,
+        stop_pct=settings.rate_limit_stop_pct,
+        max_delay_s=settings.rate_limit_max_delay_s,
+        usage_ttl_s=settings.rate_limit_usage_ttl_s,
+        backoff_base_s=settings.rate_limit_backoff_base_s,
+        backoff_max_s=settings.rate_limit_backoff_max_s,
+    )
