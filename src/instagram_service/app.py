@@ -8,14 +8,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from taskiq import InMemoryBroker
 
 from instagram_service import __version__
+from instagram_service.accounts.routes import router as accounts_router
+from instagram_service.apikeys.routes import router as keys_router
 from instagram_service.db import Database
 from instagram_service.errors import ServiceError
 from instagram_service.health import router as health_router
 from instagram_service.migrate import upgrade
 from instagram_service.observability import RequestIdMiddleware, configure_logging, get_logger
+from instagram_service.runtime import build_runtime, set_runtime
+from instagram_service.scheduler import background_scheduler
 from instagram_service.settings import Settings, get_settings
+from instagram_service.sync.routes import router as sync_router
+from instagram_service.worker import broker, import_task_modules
 
 log = get_logger(__name__)
 
@@ -36,18 +43,27 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = database or Database(settings.database_url, pool_size=settings.db_pool_size)
-        app.state.db = db
-        if db.is_sqlite:
+        runtime = build_runtime(settings, database)
+        app.state.db = runtime.db
+        if runtime.db.is_sqlite:
             # Embedded mode: one command, so the schema is brought up to date at start.
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            await upgrade(db.engine)
-        log.info("service started", database=db.engine.dialect.name)
+            await upgrade(runtime.db.engine)
+        set_runtime(runtime)
+        import_task_modules()
+        await broker.startup()
+        embedded = isinstance(broker, InMemoryBroker) and settings.embedded_scheduler
+        log.info("service started", database=runtime.db.engine.dialect.name, scheduler=embedded)
         try:
-            yield
+            if embedded:
+                async with background_scheduler(settings.scheduler_interval_s):
+                    yield
+            else:
+                yield
         finally:
-            if database is None:
-                await db.dispose()
+            await broker.shutdown()
+            set_runtime(None)
+            await runtime.aclose()
 
     configure_logging()
     app = FastAPI(
@@ -70,5 +86,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             max_age=600,
         )
     app.add_middleware(RequestIdMiddleware)
-    app.include_router(health_router)
+    for router in (health_router, accounts_router, sync_router, keys_router):
+        app.include_router(router)
     return app

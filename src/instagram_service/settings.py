@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     sync_frequency_minutes: int = Field(60, ge=5, description="Default auto sync interval.")
     max_posts_to_sync: int = Field(50, ge=1, description="Posts refreshed by an incremental sync.")
     token_refresh_window_days: int = Field(10, ge=1, description="Refresh tokens expiring within.")
+    scheduler_interval_s: int = Field(60, ge=1, description="Scheduler tick interval.")
+    embedded_scheduler: bool = Field(
+        True, description="Run the scheduler inside the API process (in-process broker only)."
+    )
     job_heartbeat_timeout_s: int = Field(300, ge=10, description="RUNNING job without heartbeat.")
     featured_engagement_threshold: int = Field(
         1000, ge=0, description="likes + 3*comments above which a post is featured by default."

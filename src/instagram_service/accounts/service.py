@@ -1,0 +1,162 @@
+"""Accounts: connect with a token, settings, deactivate, delete, token refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from instagram_service.db import utcnow
+from instagram_service.errors import BadRequest, NotFound
+from instagram_service.instagram.client import InstagramClient
+from instagram_service.instagram.errors import InstagramError, TokenInvalid
+from instagram_service.instagram.schemas import IGUser
+from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
+from instagram_service.security import TokenCipher
+
+# A long-lived token lasts 60 days; a pasted one is assumed fresh (refresh resets it).
+TOKEN_LIFETIME = timedelta(days=60)
+MIN_TOKEN_AGE_FOR_REFRESH = timedelta(hours=24)
+
+
+def _apply_profile(account: InstagramAccount, user: IGUser) -> None:
+    account.username = user.username or account.username or user.user_id
+    account.name = user.name
+    account.account_type = user.account_type
+    account.profile_picture_url = user.profile_picture_url
+    account.followers_count = user.followers_count
+    account.follows_count = user.follows_count
+    account.media_count = user.media_count
+    account.biography = user.biography
+    account.website = user.website
+
+
+async def connect_account(
+    session: AsyncSession,
+    client: InstagramClient,
+    cipher: TokenCipher,
+    token: str,
+    *,
+    expires_in: int | None = None,
+) -> tuple[InstagramAccount, bool]:
+    """Add (or reconnect) the account a long-lived token belongs to. Returns (account, new)."""
+    token = token.strip()
+    if not token:
+        raise BadRequest("the access token is empty")
+    try:
+        user = await client.get_me(token)
+    except TokenInvalid as exc:
+        raise BadRequest(f"Instagram refused the token: {exc.reason}") from exc
+    except InstagramError as exc:
+        raise BadRequest(f"could not read the account from Instagram: {exc}") from exc
+    account = await session.scalar(
+        select(InstagramAccount).where(InstagramAccount.instagram_user_id == user.user_id)
+    )
+    created = account is None
+    if account is None:
+        account = InstagramAccount(instagram_user_id=user.user_id, username=user.username or "")
+        session.add(account)
+    _apply_profile(account, user)
+    now = utcnow()
+    account.access_token_encrypted = cipher.encrypt(token)
+    account.token_issued_at = now
+    lifetime = timedelta(seconds=expires_in) if expires_in else TOKEN_LIFETIME
+    account.token_expires_at = now + lifetime
+    account.needs_reauth = False
+    account.reauth_reason = None
+    account.is_active = True
+    await session.flush()
+    return account, created
+
+
+async def list_accounts(session: AsyncSession) -> Sequence[InstagramAccount]:
+    return (await session.scalars(select(InstagramAccount).order_by(InstagramAccount.id))).all()
+
+
+async def get_account(session: AsyncSession, account_id: int) -> InstagramAccount:
+    account = await session.get(InstagramAccount, account_id)
+    if account is None:
+        raise NotFound(f"account {account_id} not found")
+    return account
+
+
+async def update_account(
+    session: AsyncSession,
+    account_id: int,
+    *,
+    auto_sync: bool | None = None,
+    sync_frequency_minutes: int | None = None,
+    max_posts_to_sync: int | None = None,
+    is_active: bool | None = None,
+) -> InstagramAccount:
+    account = await get_account(session, account_id)
+    if auto_sync is not None:
+        account.auto_sync = auto_sync
+    if sync_frequency_minutes is not None:
+        account.sync_frequency_minutes = sync_frequency_minutes
+    if max_posts_to_sync is not None:
+        account.max_posts_to_sync = max_posts_to_sync
+    if is_active is not None:
+        account.is_active = is_active
+    return account
+
+
+async def delete_account(session: AsyncSession, account_id: int) -> list[str]:
+    """Delete the account with all its posts; returns the storage keys to remove."""
+    account = await get_account(session, account_id)
+    posts = (
+        await session.scalars(select(InstagramPost).where(InstagramPost.account_id == account.id))
+    ).all()
+    keys: list[str] = []
+    for post in posts:
+        await session.refresh(post, ["children"])
+        rows: list[InstagramPost | PostMedia] = [post, *post.children]
+        for row in rows:
+            keys += [str(v["key"]) for v in (row.variants or {}).values() if "key" in v]
+    await session.delete(account)
+    await session.flush()
+    return keys
+
+
+async def mark_needs_reauth(session: AsyncSession, account: InstagramAccount, reason: str) -> None:
+    account.needs_reauth = True
+    account.reauth_reason = reason
+
+
+async def accounts_to_refresh(
+    session: AsyncSession, window: timedelta
+) -> Sequence[InstagramAccount]:
+    """Tokens at least 24 hours old that expire within the window."""
+    now = utcnow()
+    return (
+        await session.scalars(
+            select(InstagramAccount).where(
+                InstagramAccount.needs_reauth.is_(False),
+                InstagramAccount.is_active.is_(True),
+                InstagramAccount.token_issued_at <= now - MIN_TOKEN_AGE_FOR_REFRESH,
+                InstagramAccount.token_expires_at <= now + window,
+            )
+        )
+    ).all()
+
+
+async def refresh_account_token(
+    session: AsyncSession, client: InstagramClient, cipher: TokenCipher, account: InstagramAccount
+) -> bool:
+    """Refresh one token; an invalid token marks the account for reconnection."""
+    token = cipher.decrypt(account.access_token_encrypted)
+    try:
+        fresh = await client.refresh_token(token)
+    except TokenInvalid as exc:
+        await mark_needs_reauth(session, account, exc.reason)
+        return False
+    now = utcnow()
+    account.access_token_encrypted = cipher.encrypt(fresh.access_token)
+    account.token_issued_at = now
+    account.token_refreshed_at = now
+    account.token_expires_at = now + (
+        timedelta(seconds=fresh.expires_in) if fresh.expires_in else TOKEN_LIFETIME
+    )
+    return True

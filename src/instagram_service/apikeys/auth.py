@@ -1,0 +1,48 @@
+"""Bearer API key dependencies: `ReadKey` for admin reads, `AdminKey` for changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from instagram_service.apikeys.service import Scope, find_active_key
+from instagram_service.db import utcnow
+from instagram_service.deps import SessionDep
+from instagram_service.errors import Forbidden, Unauthorized
+from instagram_service.models import ApiKey
+
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer igs_...`")
+
+
+async def _authenticate(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiKey:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing API key: send Authorization: Bearer <key>")
+    key = await find_active_key(session, credentials.credentials)
+    if key is None:
+        raise Unauthorized("invalid or revoked API key")
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        key.last_used_at = now  # coarse, so that reads do not write on every request
+    return key
+
+
+async def require_read(key: Annotated[ApiKey, Depends(_authenticate)]) -> ApiKey:
+    return key
+
+
+async def require_admin(key: Annotated[ApiKey, Depends(_authenticate)]) -> ApiKey:
+    if key.scope != Scope.ADMIN:
+        raise Forbidden("this route needs an admin key; this key has the read scope")
+    return key
+
+
+ReadKey = Annotated[ApiKey, Depends(require_read)]
+AdminKey = Annotated[ApiKey, Depends(require_admin)]

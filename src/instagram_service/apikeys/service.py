@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from instagram_service.db import utcnow
+from instagram_service.errors import BadRequest, NotFound
+from instagram_service.models import ApiKey
+from instagram_service.security import hash_api_key, new_api_key
+
+
+class Scope(StrEnum):
+    ADMIN = "admin"
+    READ = "read"
+
+
+async def create_key(session: AsyncSession, *, name: str, scope: str) -> tuple[ApiKey, str]:
+    """Create a key; the plain key is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise BadRequest("a key needs a non-empty name")
+    if scope not in Scope.__members__.values():
+        raise BadRequest(f"unknown scope {scope!r}: use admin or read")
+    plain = new_api_key()
+    key = ApiKey(name=name, scope=scope, prefix=plain[:10], key_hash=hash_api_key(plain))
+    session.add(key)
+    await session.flush()
+    return key, plain
+
+
+async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
+    return (await session.scalars(select(ApiKey).order_by(ApiKey.id))).all()
+
+
+async def revoke_key(session: AsyncSession, key_id: int) -> ApiKey:
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"API key {key_id} not found")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
+
+
+async def find_active_key(session: AsyncSession, plain: str) -> ApiKey | None:
+    # Lookup by the SHA-256 of the key: equal hashes are found by the index, so no
+    # secret-dependent comparison of the key itself happens in Python.
+    key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(plain)))
+    if key is None or key.revoked_at is not None:
+        return None
+    return key

@@ -1,0 +1,307 @@
+"""The sync engine: walks an account's media pages and mirrors them into our rows.
+
+Each page is committed on its own, so a crash loses at most the page in flight and the
+next run completes the rest. Deletions are applied only after a complete FULL walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from instagram_service.db import Database, utcnow
+from instagram_service.instagram.client import CallStats, InstagramClient
+from instagram_service.instagram.errors import (
+    InstagramError,
+    PermissionDenied,
+    RateLimited,
+    TokenInvalid,
+)
+from instagram_service.instagram.schemas import IGMedia
+from instagram_service.models import (
+    InstagramAccount,
+    InstagramPost,
+    MediaStatus,
+    SyncJob,
+    SyncStatus,
+    SyncType,
+)
+from instagram_service.observability import POSTS_SYNCED, SYNC_JOBS, get_logger
+from instagram_service.security import TokenCipher
+from instagram_service.sync.seams import MediaSeam, ModerationSeam
+from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
+
+log = get_logger(__name__)
+
+MAX_MEDIA_RETRIES = 3
+
+
+@dataclass
+class Progress:
+    """What a progress bar shows; the engine calls `on_change` after every post and page."""
+
+    pages: int = 0
+    posts: int = 0
+    images: int = 0
+    on_post: Callable[[Progress], None] | None = None
+    on_page: Callable[[Progress], None] | None = None
+
+
+@dataclass
+class SyncContext:
+    db: Database
+    client: InstagramClient
+    cipher: TokenCipher
+    moderation: ModerationSeam
+    media: MediaSeam
+    page_size: int
+    heartbeat_timeout: timedelta = timedelta(minutes=5)
+    progress: Progress = field(default_factory=Progress)
+
+
+class SyncAborted(Exception):
+    """Raised inside the walk to end the job with a recorded status."""
+
+
+async def claim_job(db: Database, job_id: int, heartbeat_timeout: timedelta) -> bool:
+    """Atomically move a job to RUNNING; a redelivered job whose worker still beats is left."""
+    now = utcnow()
+    stale = now - heartbeat_timeout
+    async with db.session() as session:
+        result = await session.execute(
+            update(SyncJob)
+            .where(
+                SyncJob.id == job_id,
+                (SyncJob.status == SyncStatus.PENDING)
+                | ((SyncJob.status == SyncStatus.RUNNING) & (SyncJob.heartbeat_at < stale)),
+            )
+            .values(status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+async def run_sync_job(ctx: SyncContext, job_id: int) -> SyncJob | None:
+    """Run one claimed sync job to its end state. Returns the finished job row."""
+    if not await claim_job(ctx.db, job_id, ctx.heartbeat_timeout):
+        log.info("sync job not claimable (already running or finished)", job_id=job_id)
+        return None
+    async with ctx.db.session() as session:
+        job = await session.get(SyncJob, job_id)
+        assert job is not None
+        account_id, walk = job.account_id, job.walk
+        encrypted = await session.scalar(
+            select(InstagramAccount.access_token_encrypted).where(InstagramAccount.id == account_id)
+        )
+    stats = CallStats()
+    counters = _Counters()
+    error: BaseException | None = None
+    try:
+        assert encrypted is not None
+        token = ctx.cipher.decrypt(encrypted)
+        seen = await _walk(ctx, job_id, account_id, token, walk, stats, counters)
+        if walk == SyncType.FULL:
+            counters.deleted = await _soft_delete_missing(ctx.db, account_id, seen)
+    except BaseException as exc:  # recorded on the job below; re-raised if not an Exception
+        error = exc
+    return await _finish(ctx, job_id, account_id, walk, stats, counters, error)
+
+
+@dataclass
+class _Counters:
+    processed: int = 0
+    added: int = 0
+    updated: int = 0
+    failed: int = 0
+    deleted: int = 0
+
+
+async def _walk(
+    ctx: SyncContext,
+    job_id: int,
+    account_id: int,
+    token: str,
+    walk: str,
+    stats: CallStats,
+    counters: _Counters,
+) -> set[str]:
+    seen: set[str] = set()
+    async with ctx.db.session() as session:
+        account = await session.get(InstagramAccount, account_id)
+        assert account is not None
+        max_recent = account.max_posts_to_sync
+    pages = ctx.client.iter_media_pages(token, "me", limit=ctx.page_size, stats=stats)
+    async for page in pages:
+        known = await _store_page(ctx, job_id, account_id, page.items, counters)
+        seen.update(item.id for item in page.items)
+        ctx.progress.pages += 1
+        if ctx.progress.on_page:
+            ctx.progress.on_page(ctx.progress)
+        await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
+        await _heartbeat(ctx.db, job_id, counters, stats)
+        if walk == SyncType.INCREMENTAL and known and len(seen) >= max_recent:
+            break  # met posts we have, and refreshed the newest max_posts_to_sync
+    return seen
+
+
+async def _store_page(
+    ctx: SyncContext, job_id: int, account_id: int, items: list[IGMedia], counters: _Counters
+) -> bool:
+    """Upsert one page in one transaction; returns whether it held posts we already had."""
+    async with ctx.db.session() as session:
+        account = await session.get(InstagramAccount, account_id)
+        assert account is not None
+        moderator = await ctx.moderation.prepare(session)
+        existing = await load_posts(session, [item.id for item in items])
+        for item in items:
+            outcome, _post = upsert_post(session, account, item, existing.get(item.id), moderator)
+            counters.processed += 1
+            if outcome is Outcome.ADDED:
+                counters.added += 1
+            elif outcome is Outcome.UPDATED:
+                counters.updated += 1
+            POSTS_SYNCED.labels(outcome.value).inc()
+            ctx.progress.posts += 1
+            if ctx.progress.on_post:
+                ctx.progress.on_post(ctx.progress)
+    return bool(existing)
+
+
+async def _process_media(
+    ctx: SyncContext, account_id: int, token: str, instagram_ids: list[str], counters: _Counters
+) -> None:
+    async with ctx.db.session() as session:
+        account = await session.get(InstagramAccount, account_id)
+        assert account is not None
+        rows = await session.execute(
+            select(InstagramPost.id).where(
+                InstagramPost.instagram_id.in_(instagram_ids),
+                (InstagramPost.media_status == MediaStatus.PENDING)
+                | (
+                    (InstagramPost.media_status == MediaStatus.FAILED)
+                    & (InstagramPost.sync_retry_count < MAX_MEDIA_RETRIES)
+                ),
+            )
+        )
+        post_ids = [row[0] for row in rows]
+    if not post_ids:
+        return
+    outcome = await ctx.media.process_posts(account, token, post_ids)
+    counters.failed += len(outcome.failed_post_ids)
+    ctx.progress.images += outcome.images_done
+
+
+async def _heartbeat(db: Database, job_id: int, counters: _Counters, stats: CallStats) -> None:
+    async with db.session() as session:
+        await session.execute(
+            update(SyncJob)
+            .where(SyncJob.id == job_id)
+            .values(
+                heartbeat_at=utcnow(),
+                posts_processed=counters.processed,
+                posts_added=counters.added,
+                posts_updated=counters.updated,
+                posts_failed=counters.failed,
+                api_calls_made=stats.calls,
+            )
+        )
+
+
+async def _soft_delete_missing(db: Database, account_id: int, seen: set[str]) -> int:
+    """After a complete FULL walk only: posts Instagram no longer lists leave the gallery."""
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(InstagramPost).where(
+                InstagramPost.account_id == account_id, InstagramPost.deleted_at.is_(None)
+            )
+        )
+        now = utcnow()
+        gone = [post for post in rows if post.instagram_id not in seen]
+        for post in gone:
+            post.deleted_at = now
+        return len(gone)
+
+
+async def _finish(
+    ctx: SyncContext,
+    job_id: int,
+    account_id: int,
+    walk: str,
+    stats: CallStats,
+    counters: _Counters,
+    error: BaseException | None,
+) -> SyncJob:
+    async with ctx.db.session() as session:
+        job = await session.get(SyncJob, job_id)
+        account = await session.get(InstagramAccount, account_id)
+        assert job is not None
+        assert account is not None
+        now = utcnow()
+        job.completed_at = now
+        job.heartbeat_at = now
+        job.posts_processed = counters.processed
+        job.posts_added = counters.added
+        job.posts_updated = counters.updated
+        job.posts_failed = counters.failed
+        job.posts_deleted = counters.deleted
+        job.api_calls_made = stats.calls
+        job.rate_limit_hit = stats.rate_limit_hit or isinstance(error, RateLimited)
+        if error is None:
+            job.status = SyncStatus.COMPLETED
+            account.last_sync_at = now
+            if walk == SyncType.FULL:
+                account.last_full_sync_at = now
+        else:
+            job.status = SyncStatus.FAILED
+            job.error_message = _describe(error, job, account)
+            await session.flush()  # the job stops being active before a follow-up is added
+            if isinstance(error, RateLimited) and job.retry_after is not None:
+                session.add(_follow_up(job, job.retry_after))
+        SYNC_JOBS.labels(job.status).inc()
+    if error is not None and not isinstance(error, Exception):
+        raise error  # KeyboardInterrupt, CancelledError: recorded, then propagated
+    log.info(
+        "sync job finished",
+        job_id=job_id,
+        status=job.status,
+        processed=counters.processed,
+        added=counters.added,
+        updated=counters.updated,
+        failed=counters.failed,
+        deleted=counters.deleted,
+        api_calls=stats.calls,
+    )
+    return job
+
+
+def _follow_up(job: SyncJob, when: datetime) -> SyncJob:
+    return SyncJob(
+        account_id=job.account_id,
+        sync_type=job.sync_type,
+        walk=job.walk,
+        trigger="rate_limit",
+        status=SyncStatus.PENDING,
+        scheduled_for=when,
+        attempt=job.attempt + 1,
+    )
+
+
+def _describe(error: BaseException, job: SyncJob, account: InstagramAccount) -> str:
+    if isinstance(error, TokenInvalid):
+        account.needs_reauth = True
+        account.reauth_reason = error.reason
+        return f"token invalid, the account must be reconnected: {error}"
+    if isinstance(error, RateLimited):
+        retry_s = error.retry_after_s if error.retry_after_s is not None else 3600.0
+        retry_at = utcnow() + timedelta(seconds=retry_s)
+        job.retry_after = retry_at
+        account.sync_blocked_until = retry_at
+        when = f"{retry_at:%Y-%m-%d %H:%M:%S} UTC"
+        return f"rate limited by Instagram; a follow-up sync is scheduled for {when}: {error}"
+    if isinstance(error, PermissionDenied):
+        return f"permission missing: {error}"
+    if isinstance(error, InstagramError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from instagram_service.accounts import service as accounts
+from instagram_service.apikeys.auth import AdminKey, ReadKey
+from instagram_service.db import after_commit
+from instagram_service.deps import SessionDep
+from instagram_service.models import SyncStatus
+from instagram_service.sync import service
+from instagram_service.sync.schemas import (
+    AccountSyncState,
+    SyncJobOut,
+    SyncJobPage,
+    SyncStatusOut,
+    SyncTrigger,
+)
+from instagram_service.sync.tasks import kick_job
+
+router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
+
+
+@router.post(
+    "/trigger",
+    response_model=SyncJobOut,
+    status_code=202,
+    responses={200: {"description": "A sync of this account is already pending or running"}},
+)
+async def trigger(
+    body: SyncTrigger, session: SessionDep, response: Response, _: AdminKey
+) -> SyncJobOut:
+    """Start a sync of an account, or return the one already pending or running."""
+    account = await service.get_account(session, body.account)
+    job, created = await service.trigger_sync(session, account, body.type, full=body.full)
+    if created:
+        job_id = job.id
+        after_commit(session, lambda: kick_job(job_id))
+    else:
+        response.status_code = 200
+    return SyncJobOut.model_validate(job)
+
+
+@router.get("/status", response_model=SyncStatusOut)
+async def status(session: SessionDep, _: ReadKey) -> SyncStatusOut:
+    """Each account's sync state and the most recent jobs."""
+    states = []
+    for account in await accounts.list_accounts(session):
+        active = await service.active_job(session, account.id)
+        states.append(
+            AccountSyncState(
+                account_id=account.id,
+                username=account.username,
+                needs_reauth=account.needs_reauth,
+                last_sync_at=account.last_sync_at,
+                sync_blocked_until=account.sync_blocked_until,
+                active_job=SyncJobOut.model_validate(active) if active else None,
+            )
+        )
+    recent, _total = await service.list_jobs(session, limit=10)
+    return SyncStatusOut(
+        accounts=states, recent_jobs=[SyncJobOut.model_validate(j) for j in recent]
+    )
+
+
+@router.get("/jobs", response_model=SyncJobPage)
+async def list_jobs(
+    session: SessionDep,
+    _: ReadKey,
+    account_id: int | None = None,
+    status: SyncStatus | None = None,
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0),
+) -> SyncJobPage:
+    """Sync jobs, newest first."""
+    jobs, total = await service.list_jobs(
+        session,
+        account_id=account_id,
+        status=status.value if status else None,
+        limit=limit,
+        offset=offset,
+    )
+    return SyncJobPage(
+        items=[SyncJobOut.model_validate(j) for j in jobs], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/jobs/{job_id}", response_model=SyncJobOut)
+async def get_job(job_id: int, session: SessionDep, _: ReadKey) -> SyncJobOut:
+    """One sync job with its counters."""
+    return SyncJobOut.model_validate(await service.get_job(session, job_id))

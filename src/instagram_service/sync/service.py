@@ -1,0 +1,187 @@
+"""Sync jobs: trigger (one active per account), look up, list, reap stale ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from instagram_service.db import utcnow
+from instagram_service.errors import BadRequest, NeedsReauth, NotFound
+from instagram_service.models import (
+    ACTIVE_STATUSES,
+    InstagramAccount,
+    SyncJob,
+    SyncStatus,
+    SyncType,
+)
+
+MAX_ATTEMPTS = 3
+
+
+async def get_account(session: AsyncSession, ref: str | int) -> InstagramAccount:
+    """An account by our id, its Instagram user id, or its username."""
+    text = str(ref).lstrip("@")
+    query = select(InstagramAccount).where(
+        (InstagramAccount.username == text) | (InstagramAccount.instagram_user_id == text)
+    )
+    if text.isdigit():
+        query = select(InstagramAccount).where(
+            (InstagramAccount.id == int(text)) | (InstagramAccount.instagram_user_id == text)
+        )
+    account = (await session.scalars(query)).first()
+    if account is None:
+        raise NotFound(f"account {ref!r} not found")
+    return account
+
+
+async def active_job(session: AsyncSession, account_id: int) -> SyncJob | None:
+    return await session.scalar(
+        select(SyncJob).where(SyncJob.account_id == account_id, SyncJob.status.in_(ACTIVE_STATUSES))
+    )
+
+
+async def trigger_sync(
+    session: AsyncSession,
+    account: InstagramAccount,
+    sync_type: SyncType,
+    *,
+    full: bool = False,
+    trigger: str = "manual",
+) -> tuple[SyncJob, bool]:
+    """Create a PENDING job, or return the account's active one. Returns (job, created).
+
+    The partial unique index on sync_jobs makes this safe across processes.
+    """
+    if account.needs_reauth:
+        raise NeedsReauth(
+            f"account @{account.username} must be reconnected: {account.reauth_reason or ''}"
+        )
+    if not account.is_active:
+        raise BadRequest(f"account @{account.username} is deactivated")
+    existing = await active_job(session, account.id)
+    if existing is not None:
+        return existing, False
+    walk = SyncType.FULL if sync_type == SyncType.FULL or full else SyncType.INCREMENTAL
+    job = SyncJob(
+        account_id=account.id,
+        sync_type=sync_type.value,
+        walk=walk.value,
+        trigger=trigger,
+        status=SyncStatus.PENDING,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        # Another process created one between our read and our insert.
+        again = await active_job(session, account.id)
+        if again is None:
+            raise
+        return again, False
+    return job, True
+
+
+async def get_job(session: AsyncSession, job_id: int) -> SyncJob:
+    job = await session.get(SyncJob, job_id)
+    if job is None:
+        raise NotFound(f"sync job {job_id} not found")
+    return job
+
+
+async def list_jobs(
+    session: AsyncSession,
+    *,
+    account_id: int | None = None,
+    status: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[Sequence[SyncJob], int]:
+    query = select(SyncJob)
+    if account_id is not None:
+        query = query.where(SyncJob.account_id == account_id)
+    if status is not None:
+        query = query.where(SyncJob.status == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(SyncJob.created_at.desc(), SyncJob.id.desc()).limit(limit).offset(offset)
+    )
+    return rows.all(), total or 0
+
+
+async def reap_stale_jobs(session: AsyncSession, heartbeat_timeout: timedelta) -> list[SyncJob]:
+    """RUNNING jobs whose worker stopped beating are failed and retried (bounded)."""
+    stale_before = utcnow() - heartbeat_timeout
+    stale = (
+        await session.scalars(
+            select(SyncJob).where(
+                SyncJob.status == SyncStatus.RUNNING, SyncJob.heartbeat_at < stale_before
+            )
+        )
+    ).all()
+    retries: list[SyncJob] = []
+    for job in stale:
+        job.status = SyncStatus.FAILED
+        job.completed_at = utcnow()
+        job.error_message = "the worker stopped sending heartbeats (killed or stuck)"
+    await session.flush()
+    for job in stale:
+        if job.attempt < MAX_ATTEMPTS:
+            retry = SyncJob(
+                account_id=job.account_id,
+                sync_type=job.sync_type,
+                walk=job.walk,
+                trigger="retry",
+                status=SyncStatus.PENDING,
+                attempt=job.attempt + 1,
+            )
+            session.add(retry)
+            retries.append(retry)
+    await session.flush()
+    return retries
+
+
+LOST_KICK_AFTER = timedelta(minutes=2)
+
+
+async def due_pending_jobs(session: AsyncSession) -> Sequence[SyncJob]:
+    """PENDING jobs whose time has come: rate-limit follow-ups, retries, and jobs whose
+    queue message was lost (pending for a while with no schedule)."""
+    now = utcnow()
+    return (
+        await session.scalars(
+            select(SyncJob).where(
+                SyncJob.status == SyncStatus.PENDING,
+                (SyncJob.scheduled_for <= now)
+                | (SyncJob.scheduled_for.is_(None) & (SyncJob.created_at < now - LOST_KICK_AFTER)),
+            )
+        )
+    ).all()
+
+
+async def accounts_due(session: AsyncSession) -> list[tuple[InstagramAccount, SyncType]]:
+    """Accounts whose auto sync is due: INCREMENTAL every frequency, FULL once a day."""
+    now = utcnow()
+    accounts = await session.scalars(
+        select(InstagramAccount).where(
+            InstagramAccount.is_active.is_(True),
+            InstagramAccount.auto_sync.is_(True),
+            InstagramAccount.needs_reauth.is_(False),
+        )
+    )
+    due: list[tuple[InstagramAccount, SyncType]] = []
+    for account in accounts:
+        if account.sync_blocked_until and account.sync_blocked_until > now:
+            continue
+        if account.last_full_sync_at is None or now - account.last_full_sync_at >= timedelta(
+            days=1
+        ):
+            due.append((account, SyncType.FULL))
+        elif account.last_sync_at is None or now - account.last_sync_at >= timedelta(
+            minutes=account.sync_frequency_minutes
+        ):
+            due.append((account, SyncType.INCREMENTAL))
+    return due

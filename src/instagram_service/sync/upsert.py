@@ -1,0 +1,154 @@
+"""Upsert of one Instagram media into our rows, keyed by instagram_id.
+
+Only changed columns are written, so an identical second sync changes no row.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from instagram_service.db import utcnow
+from instagram_service.instagram.schemas import IGChild, IGMedia
+from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
+from instagram_service.sync.captions import extract_hashtags, extract_mentions
+from instagram_service.sync.seams import Moderator
+
+
+class Outcome(StrEnum):
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def post_values(media: IGMedia, account: InstagramAccount) -> dict[str, Any]:
+    return {
+        "media_type": media.media_type or "IMAGE",
+        "media_product_type": media.media_product_type,
+        "media_url": media.media_url,
+        "thumbnail_url": media.thumbnail_url,
+        "permalink": media.permalink,
+        "shortcode": media.shortcode,
+        "caption": media.caption,
+        "username": media.username or account.username,
+        "alt_text": media.alt_text,
+        "like_count": media.like_count,
+        "comments_count": media.comments_count,
+        "is_comment_enabled": media.is_comment_enabled,
+        "is_shared_to_feed": media.is_shared_to_feed,
+        "posted_at": media.timestamp or utcnow(),
+        "hashtags": extract_hashtags(media.caption),
+        "mentions": extract_mentions(media.caption),
+    }
+
+
+def _child_values(child: IGChild) -> dict[str, Any]:
+    return {
+        "instagram_id": child.id,
+        "media_type": child.media_type or "IMAGE",
+        "media_url": child.media_url,
+        "thumbnail_url": child.thumbnail_url,
+        "alt_text": child.alt_text,
+    }
+
+
+def _image_path(row: Any) -> tuple[str, str]:
+    """URLs without their query: CDN links are re-signed on every listing, paths change
+    only when the picture does."""
+    return (urlsplit(row.media_url or "").path, urlsplit(row.thumbnail_url or "").path)
+
+
+def _needs_image(url: str | None) -> str:
+    return MediaStatus.PENDING if url else MediaStatus.NONE
+
+
+def _assign(row: Any, values: dict[str, Any]) -> set[str]:
+    changed = {name for name, value in values.items() if getattr(row, name) != value}
+    for name in changed:
+        setattr(row, name, values[name])
+    return changed
+
+
+def _sync_children(post: InstagramPost, children: list[IGChild]) -> bool:
+    changed = False
+    existing = {child.position: child for child in post.children}
+    for position, child in enumerate(children):
+        values = _child_values(child)
+        row = existing.pop(position, None)
+        if row is None:
+            post.children.append(
+                PostMedia(position=position, media_status=_needs_image(child.image_url), **values)
+            )
+            changed = True
+            continue
+        before = _image_path(row)
+        touched = _assign(row, values)
+        if child.image_url and (before != _image_path(row) or "instagram_id" in touched):
+            row.media_status = MediaStatus.PENDING
+        changed |= bool(touched)
+    for row in existing.values():  # the album lost children
+        post.children.remove(row)
+        changed = True
+    return changed
+
+
+async def load_posts(session: AsyncSession, ids: list[str]) -> dict[str, InstagramPost]:
+    if not ids:
+        return {}
+    rows = await session.scalars(
+        select(InstagramPost)
+        .where(InstagramPost.instagram_id.in_(ids))
+        .options(selectinload(InstagramPost.children))
+    )
+    return {post.instagram_id: post for post in rows}
+
+
+def upsert_post(
+    session: AsyncSession,
+    account: InstagramAccount,
+    media: IGMedia,
+    existing: InstagramPost | None,
+    moderator: Moderator,
+) -> tuple[Outcome, InstagramPost]:
+    values = post_values(media, account)
+    if existing is None:
+        post = InstagramPost(
+            instagram_id=media.id,
+            account_id=account.id,
+            media_status=_needs_image(media.image_url),
+            manual_fields=[],
+            moderation_reason={},
+            content_tags=[],
+            **values,
+        )
+        post.children = []
+        _sync_children(post, media.children)
+        moderator.apply(post, account)
+        post.last_synced_at = utcnow()
+        session.add(post)
+        return Outcome.ADDED, post
+
+    post = existing
+    before = _image_path(post)
+    changed = _assign(post, values)
+    if post.account_id != account.id:
+        post.account_id = account.id
+        changed.add("account_id")
+    if post.deleted_at is not None:  # listed again: it is back
+        post.deleted_at = None
+        changed.add("deleted_at")
+    if media.image_url and (before != _image_path(post) or post.media_status != MediaStatus.READY):
+        post.media_status = MediaStatus.PENDING
+    if media.image_url is None and post.media_status == MediaStatus.PENDING:
+        post.media_status = MediaStatus.NONE
+    children_changed = _sync_children(post, media.children)
+    if not changed and not children_changed:
+        return Outcome.UNCHANGED, post
+    moderator.apply(post, account)
+    post.last_synced_at = utcnow()
+    return Outcome.UPDATED, post
