@@ -12,6 +12,25 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_CDN_HOSTS = ["*.cdninstagram.com", "*.fbcdn.net"]
 
+# Built-in inappropriate words (whole words, case- and accent-insensitive).
+DEFAULT_BLOCKED_WORDS = [
+    "fuck",
+    "fucking",
+    "motherfucker",
+    "shit",
+    "bullshit",
+    "bitch",
+    "cunt",
+    "asshole",
+    "whore",
+    "slut",
+    "porn",
+    "porno",
+    "nsfw",
+    "nudes",
+    "xxx",
+]
+
 CommaList = Annotated[list[str], NoDecode]
 
 
@@ -93,6 +112,10 @@ class Settings(BaseSettings):
     )
     download_allow_http: bool = Field(False, description="Allow plain HTTP downloads (not prod).")
     download_max_bytes: int = Field(30 * 1024 * 1024, gt=0, description="Download byte cap.")
+    download_connect_timeout_s: float = Field(5.0, gt=0, description="Download connect timeout.")
+    download_read_timeout_s: float = Field(15.0, gt=0, description="Download timeout per read.")
+    download_total_timeout_s: float = Field(120.0, gt=0, description="Whole download deadline.")
+    download_max_redirects: int = Field(5, ge=0, le=10, description="Redirects followed.")
     download_concurrency: int = Field(4, ge=1, le=64, description="Parallel image downloads.")
     download_videos: bool = Field(False, description="Also download video files.")
     video_max_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Video byte cap.")
@@ -101,6 +124,8 @@ class Settings(BaseSettings):
     webp_quality: int = Field(85, ge=1, le=100, description="WebP quality.")
     webp_method: int = Field(0, ge=0, le=6, description="WebP method (0 fastest).")
     avif_enabled: bool = Field(False, description="Also write AVIF variants.")
+    avif_quality: int = Field(60, ge=1, le=100, description="AVIF quality.")
+    avif_speed: int = Field(8, ge=0, le=10, description="AVIF encoder speed (10 fastest).")
     image_background: str = Field("#ffffff", description="Background for flattened transparency.")
     keep_icc_profile: bool = Field(False, description="Keep ICC (else convert to sRGB).")
     media_retention_days: int = Field(30, ge=0, description="Days to keep deleted posts' files.")
@@ -124,6 +149,15 @@ class Settings(BaseSettings):
         default_factory=lambda: ["#featured", "#bestof"], description="Hashtags that feature."
     )
 
+    # Moderation
+    moderation_blocked_words: CommaList = Field(
+        default_factory=lambda: list(DEFAULT_BLOCKED_WORDS),
+        description="Words that reject a post, comma-separated; empty disables the list.",
+    )
+    moderation_batch_size: int = Field(
+        200, ge=1, le=10_000, description="Posts per transaction when re-running the rules."
+    )
+
     # Webhooks
     webhook_max_body_bytes: int = Field(1024 * 1024, gt=0, description="Incoming body cap.")
     webhook_allow_private_targets: bool = Field(
@@ -142,6 +176,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("moderation_blocked_words", mode="before")
+    @classmethod
+    def _split_words(cls, value: Any) -> Any:
+        return cls._split_commas(value)
 
     @field_validator("database_url")
     @classmethod
