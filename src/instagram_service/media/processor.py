@@ -1,0 +1,94 @@
+"""Runs `process_image` in worker processes, so the event loop never waits on Pillow."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from instagram_service.media.errors import ImageRejected
+from instagram_service.media.imaging import ImageOptions, ProcessedImage, process_image
+
+if TYPE_CHECKING:
+    from instagram_service.settings import Settings
+
+
+def _process_in_worker(data: bytes, options: ImageOptions) -> ProcessedImage:
+    # the caller has the original already: do not pickle it back across the pipe
+    return dataclasses.replace(process_image(data, options), original=b"")
+
+
+class ImageProcessor:
+    """`await processor.process(data, options)`: a pool of `workers` processes, started lazily.
+
+    At most 2 x workers images are in flight, so a sync of thousands of posts keeps memory
+    flat. `in_thread=True` runs in threads instead (tests, tiny deployments); Pillow releases
+    the GIL while decoding and encoding, but the pixel limit is then process-global.
+    """
+
+    def __init__(
+        self, workers: int = 2, *, in_thread: bool = False, max_tasks_per_child: int | None = 500
+    ) -> None:
+        self.workers = workers
+        self.in_thread = in_thread
+        self._max_tasks_per_child = max_tasks_per_child
+        self._executor: Executor | None = None
+        self._slots = asyncio.Semaphore(2 * workers)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, in_thread: bool = False) -> ImageProcessor:
+        return cls(settings.image_workers, in_thread=in_thread)
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            if self.in_thread:
+                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="image")
+            else:
+                # forkserver: forking a process that runs an event loop and threads is unsafe
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["instagram_service.media.imaging"])
+                self._executor = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=context,
+                    max_tasks_per_child=self._max_tasks_per_child,
+                )
+        return self._executor
+
+    async def process(self, data: bytes, options: ImageOptions) -> ProcessedImage:
+        """Variants of one image; raises ImageRejected for bad input."""
+        loop = asyncio.get_running_loop()
+        async with self._slots:
+            for attempt in (1, 2):
+                executor = self._pool()
+                try:
+                    result = await loop.run_in_executor(executor, _process_in_worker, data, options)
+                except BrokenProcessPool:
+                    # a worker died (killed for memory?): start a fresh pool, try once more
+                    if self._executor is executor:
+                        self._executor = None
+                        executor.shutdown(wait=False, cancel_futures=True)
+                    if attempt == 2:
+                        raise ImageRejected("the image worker died twice on this image") from None
+                    continue
+                return dataclasses.replace(result, original=data)
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+
+    async def __aenter__(self) -> ImageProcessor:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
