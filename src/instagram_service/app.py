@@ -18,6 +18,8 @@ from instagram_service.errors import ServiceError
 from instagram_service.health import router as health_router
 from instagram_service.migrate import upgrade
 from instagram_service.observability import RequestIdMiddleware, configure_logging, get_logger
+from instagram_service.posts.routes import admin as posts_router
+from instagram_service.posts.routes import public as gallery_router
 from instagram_service.runtime import build_runtime, set_runtime
 from instagram_service.scheduler import background_scheduler
 from instagram_service.settings import Settings, get_settings
@@ -86,6 +88,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             max_age=600,
         )
     app.add_middleware(RequestIdMiddleware)
-    for router in (health_router, accounts_router, sync_router, keys_router):
+    routers = (
+        health_router,
+        gallery_router,
+        posts_router,
+        accounts_router,
+        sync_router,
+        keys_router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

@@ -34,6 +34,16 @@ async def _authenticate(
     return key
 
 
+async def optional_key(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiKey | None:
+    """No credentials: anonymous (None). Credentials given: they must be valid."""
+    if credentials is None:
+        return None
+    return await _authenticate(session, credentials)
+
+
 async def require_read(key: Annotated[ApiKey, Depends(_authenticate)]) -> ApiKey:
     return key
 
@@ -46,3 +56,4 @@ async def require_admin(key: Annotated[ApiKey, Depends(_authenticate)]) -> ApiKe
 
 ReadKey = Annotated[ApiKey, Depends(require_read)]
 AdminKey = Annotated[ApiKey, Depends(require_admin)]
+OptionalKey = Annotated[ApiKey | None, Depends(optional_key)]

@@ -257,7 +257,10 @@ class EmulatorState:
         return hmac.new(self.cdn_key, f"{path}|{expires:x}".encode(), "sha256").hexdigest()[:32]
 
     def cdn_query(self, path: str) -> str:
-        expires = int(self.now() + self.scenario.link_lifetime_s)
+        # Like the real CDN, a link stays the same for a while (here: within one lifetime
+        # bucket) and is valid for at least one lifetime; identical listings stay identical.
+        life = self.scenario.link_lifetime_s
+        expires = int((self.now() // life + 2) * life)
         return f"_nc_cat=1&_nc_sid=8ae9d6&oh={self.sign(path, expires)}&oe={expires:X}"
 
     def image_size(self, object_id: str) -> tuple[int, int] | None:

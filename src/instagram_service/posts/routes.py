@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from instagram_service.apikeys.auth import OptionalKey, ReadKey
+from instagram_service.deps import DatabaseDep, SessionDep, SettingsDep
+from instagram_service.posts import service
+from instagram_service.posts.cache import gallery_cache
+from instagram_service.posts.schemas import (
+    AdminPost,
+    AdminPostPage,
+    CategoriesOut,
+    CategoryCount,
+    GalleryPage,
+    PublicPost,
+    admin_post,
+    next_offset,
+    public_post,
+)
+
+public = APIRouter(prefix="/api/v1", tags=["gallery"])
+admin = APIRouter(prefix="/api/v1", tags=["posts (admin)"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "Unknown id",
+        "content": {"application/json": {"example": {"detail": "post 7 not found"}}},
+    }
+}
+_JSON = "application/json"
+
+
+def _cached_response(request: Request, body: bytes, etag: str, max_age: int) -> Response:
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age * 10}",
+        "Vary": "Accept-Encoding",
+    }
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type=_JSON, headers=headers)
+
+
+async def _gallery_response(
+    request: Request,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    *,
+    category: str | None,
+    account: str | None,
+    featured_only: bool,
+    limit: int,
+    offset: int,
+) -> Response:
+    key = f"{request.url.path}|{category}|{account}|{featured_only}|{limit}|{offset}"
+
+    async def build() -> bytes:
+        async with db.sessionmaker() as session:
+            posts, total = await service.gallery(
+                session,
+                category=category,
+                account=account,
+                featured_only=featured_only,
+                limit=limit,
+                offset=offset,
+            )
+            page = GalleryPage(
+                items=[public_post(p, settings.public_base_url) for p in posts],
+                total=total,
+                limit=limit,
+                offset=offset,
+                next_offset=next_offset(offset, limit, total),
+            )
+        return page.model_dump_json().encode()
+
+    cached = await gallery_cache.get(db, key, build)
+    return _cached_response(request, cached.body, cached.etag, settings.gallery_cache_seconds)
+
+
+GALLERY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": GalleryPage, "description": "Approved posts, featured first."},
+    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+}
+
+
+@public.get("/gallery", response_class=Response, responses=GALLERY_RESPONSES)
+async def gallery(
+    request: Request,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    category: str | None = Query(None, max_length=32, examples=["portfolio"]),
+    account: str | None = Query(None, max_length=64, description="Username or id."),
+    limit: int = Query(24, ge=1, le=100),
+    offset: int = Query(0, ge=0, le=100_000),
+) -> Response:
+    """The public gallery: approved posts, featured first, then display order, then newest."""
+    return await _gallery_response(
+        request, db, settings, category=category, account=account,
+        featured_only=False, limit=limit, offset=offset,
+    )  # fmt: skip
+
+
+@public.get("/gallery/featured", response_class=Response, responses=GALLERY_RESPONSES)
+async def featured(
+    request: Request,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    account: str | None = Query(None, max_length=64),
+    limit: int = Query(12, ge=1, le=100),
+    offset: int = Query(0, ge=0, le=100_000),
+) -> Response:
+    """Featured posts only."""
+    return await _gallery_response(
+        request, db, settings, category=None, account=account,
+        featured_only=True, limit=limit, offset=offset,
+    )  # fmt: skip
+
+
+@public.get("/gallery/categories", response_model=CategoriesOut)
+async def categories(
+    session: SessionDep, response: Response, settings: SettingsDep
+) -> CategoriesOut:
+    """Categories of the public gallery with their post counts."""
+    response.headers["Cache-Control"] = f"public, max-age={settings.gallery_cache_seconds}"
+    rows = await service.category_counts(session)
+    return CategoriesOut(items=[CategoryCount(category=c, count=n) for c, n in rows])
+
+
+@public.get(
+    "/posts/{post_id}",
+    response_model=AdminPost | PublicPost,
+    responses=NOT_FOUND,
+)
+async def get_post(
+    post_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: OptionalKey,
+) -> AdminPost | PublicPost:
+    """A post. Without a key: public posts only, public shape. With a key: any post, admin shape."""
+    post = await service.get_post(session, post_id, public=key is None)
+    if key is not None:
+        return admin_post(post, settings.public_base_url)
+    return public_post(post, settings.public_base_url)
+
+
+@admin.get("/posts", response_model=AdminPostPage)
+async def list_posts(
+    session: SessionDep,
+    settings: SettingsDep,
+    _: ReadKey,
+    status: str | None = Query(None, pattern="^(pending|approved|rejected)$"),
+    category: str | None = Query(None, max_length=32),
+    featured: bool | None = None,
+    account: str | None = Query(None, max_length=64),
+    q: str | None = Query(None, max_length=200, description="Text search in captions."),
+    deleted: bool = Query(False, description="List soft-deleted posts instead."),
+    limit: int = Query(50, ge=1, le=100),
+    offset: int = Query(0, ge=0),
+) -> AdminPostPage:
+    """All posts with moderation details; `status=pending` is the moderation queue."""
+    posts, total = await service.admin_posts(
+        session, status=status, category=category, featured=featured, account=account,
+        search=q, deleted=deleted, limit=limit, offset=offset,
+    )  # fmt: skip
+    return AdminPostPage(
+        items=[admin_post(p, settings.public_base_url) for p in posts],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=next_offset(offset, limit, total),
+    )

@@ -1,0 +1,197 @@
+"""The public shape of a post (gallery, webhooks) and the admin shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from instagram_service.models import InstagramPost, MediaStatus, PostMedia
+
+# srcset widths come from the variant boxes: thumbnail 300, optimized 800, large 1080.
+SRCSET_VARIANTS = ("thumbnail", "optimized", "large")
+
+
+class ImageOut(BaseModel):
+    media_type: str = Field(examples=["IMAGE"])
+    alt_text: str | None = None
+    width: int | None = Field(None, examples=[1080])
+    height: int | None = Field(None, examples=[1350])
+    urls: dict[str, str] = Field(
+        default_factory=dict,
+        examples=[{"thumbnail": "/images/12/thumbnail?v=3f2a9c1b7d4e", "optimized": "..."}],
+    )
+    srcset: str | None = Field(
+        None, examples=["/images/12/thumbnail?v=3f2a 300w, /images/12/optimized?v=3f2a 800w"]
+    )
+    placeholder: str | None = Field(None, description="BlurHash", examples=["LEHV6nWB2yk8pyo0adR*"])
+    color: str | None = Field(None, examples=["#a0522d"])
+
+
+class PublicPost(BaseModel):
+    id: int
+    instagram_id: str
+    permalink: str | None
+    caption: str | None
+    alt_text: str | None
+    category: str
+    featured: bool
+    display_order: int
+    posted_at: datetime
+    likes: int | None = Field(description="null when the owner hides the count")
+    comments: int | None
+    media_type: str
+    media_product_type: str | None
+    username: str | None
+    hashtags: list[str]
+    image: ImageOut | None
+    children: list[ImageOut]
+
+
+def _image_path(post_id: int, index: int | None, variant: str) -> str:
+    return (
+        f"/images/{post_id}/{variant}" if index is None else f"/images/{post_id}/{index}/{variant}"
+    )
+
+
+def image_out(
+    row: InstagramPost | PostMedia, post_id: int, index: int | None, base_url: str = ""
+) -> ImageOut | None:
+    if row.media_status != MediaStatus.READY or not row.variants:
+        return None
+    version = (row.content_hash or "")[:12]
+    urls = {
+        name: f"{base_url}{_image_path(post_id, index, name)}?v={version}"
+        for name in row.variants
+        if name in (*SRCSET_VARIANTS, "original")
+    }
+    srcset = ", ".join(
+        f"{urls[name]} {row.variants[name]['width']}w" for name in SRCSET_VARIANTS if name in urls
+    )
+    return ImageOut(
+        media_type=row.media_type,
+        alt_text=row.alt_text,
+        width=row.image_width,
+        height=row.image_height,
+        urls=urls,
+        srcset=srcset or None,
+        placeholder=row.blurhash,
+        color=row.dominant_color,
+    )
+
+
+def public_post(post: InstagramPost, base_url: str = "") -> PublicPost:
+    """Needs `post.children` loaded."""
+    return PublicPost(
+        id=post.id,
+        instagram_id=post.instagram_id,
+        permalink=post.permalink,
+        caption=post.caption,
+        alt_text=post.alt_text,
+        category=post.gallery_category,
+        featured=post.is_featured,
+        display_order=post.display_order,
+        posted_at=post.posted_at,
+        likes=post.like_count,
+        comments=post.comments_count,
+        media_type=post.media_type,
+        media_product_type=post.media_product_type,
+        username=post.username,
+        hashtags=list(post.hashtags or []),
+        image=image_out(post, post.id, None, base_url),
+        children=[
+            image
+            for child in post.children
+            if (image := image_out(child, post.id, child.position, base_url)) is not None
+        ],
+    )
+
+
+def public_post_dict(post: InstagramPost, base_url: str = "") -> dict[str, Any]:
+    return public_post(post, base_url).model_dump(mode="json")
+
+
+def is_public(post: InstagramPost) -> bool:
+    """What the gallery shows: approved, not deleted, with its image variants stored."""
+    return (
+        post.is_approved is True
+        and post.deleted_at is None
+        and post.media_status == MediaStatus.READY
+    )
+
+
+def moderation_status(post: InstagramPost) -> str:
+    if post.is_approved is None:
+        return "pending"
+    return "approved" if post.is_approved else "rejected"
+
+
+class AdminPost(PublicPost):
+    """Every post, with what moderation decided and why."""
+
+    account_id: int
+    is_approved: bool | None
+    is_featured: bool
+    gallery_category: str
+    status: str = Field(examples=["approved"])
+    manual_fields: list[str]
+    moderation_reason: dict[str, Any]
+    mentions: list[str]
+    content_tags: list[str]
+    media_status: str
+    media_error: str | None
+    sync_error: str | None
+    sync_retry_count: int
+    deleted_at: datetime | None
+    last_synced_at: datetime | None
+
+
+def admin_post(post: InstagramPost, base_url: str = "") -> AdminPost:
+    public = public_post(post, base_url)
+    return AdminPost(
+        **public.model_dump(),
+        account_id=post.account_id,
+        is_approved=post.is_approved,
+        is_featured=post.is_featured,
+        gallery_category=post.gallery_category,
+        status=moderation_status(post),
+        manual_fields=list(post.manual_fields or []),
+        moderation_reason=dict(post.moderation_reason or {}),
+        mentions=list(post.mentions or []),
+        content_tags=list(post.content_tags or []),
+        media_status=post.media_status,
+        media_error=post.media_error,
+        sync_error=post.sync_error,
+        sync_retry_count=post.sync_retry_count,
+        deleted_at=post.deleted_at,
+        last_synced_at=post.last_synced_at,
+    )
+
+
+class Page(BaseModel):
+    total: int = Field(examples=[61])
+    limit: int = Field(examples=[24])
+    offset: int = Field(examples=[0])
+    next_offset: int | None = Field(None, description="null on the last page", examples=[24])
+
+
+class GalleryPage(Page):
+    items: list[PublicPost]
+
+
+class AdminPostPage(Page):
+    items: list[AdminPost]
+
+
+class CategoryCount(BaseModel):
+    category: str = Field(examples=["portfolio"])
+    count: int = Field(examples=[12])
+
+
+class CategoriesOut(BaseModel):
+    items: list[CategoryCount]
+
+
+def next_offset(offset: int, limit: int, total: int) -> int | None:
+    return offset + limit if offset + limit < total else None

@@ -1,0 +1,138 @@
+"""Post queries: the public gallery and the admin listing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from instagram_service.errors import NotFound
+from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus
+
+Q = TypeVar("Q", bound=Select[Any])
+
+
+def public_filter(query: Q) -> Q:
+    return query.where(
+        InstagramPost.is_approved.is_(True),
+        InstagramPost.deleted_at.is_(None),
+        InstagramPost.media_status == MediaStatus.READY,
+    )
+
+
+GALLERY_ORDER = (
+    InstagramPost.is_featured.desc(),
+    InstagramPost.display_order.asc(),
+    InstagramPost.posted_at.desc(),
+    InstagramPost.id.desc(),
+)
+
+
+async def _account_id(session: AsyncSession, account: str) -> int | None:
+    ref = account.lstrip("@")
+    query = select(InstagramAccount.id).where(
+        (InstagramAccount.username == ref) | (InstagramAccount.instagram_user_id == ref)
+    )
+    if ref.isdigit():
+        query = select(InstagramAccount.id).where(
+            (InstagramAccount.id == int(ref)) | (InstagramAccount.instagram_user_id == ref)
+        )
+    return (await session.scalars(query)).first()
+
+
+async def gallery(
+    session: AsyncSession,
+    *,
+    category: str | None = None,
+    account: str | None = None,
+    featured_only: bool = False,
+    limit: int = 24,
+    offset: int = 0,
+) -> tuple[Sequence[InstagramPost], int]:
+    query = public_filter(select(InstagramPost))
+    if category:
+        query = query.where(InstagramPost.gallery_category == category)
+    if account:
+        account_id = await _account_id(session, account)
+        query = query.where(InstagramPost.account_id == (account_id or -1))
+    if featured_only:
+        query = query.where(InstagramPost.is_featured.is_(True))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(
+        query.options(selectinload(InstagramPost.children))
+        .order_by(*GALLERY_ORDER)
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.all(), total
+
+
+async def category_counts(session: AsyncSession) -> list[tuple[str, int]]:
+    query = public_filter(select(InstagramPost)).subquery()
+    rows = await session.execute(
+        select(query.c.gallery_category, func.count())
+        .group_by(query.c.gallery_category)
+        .order_by(func.count().desc(), query.c.gallery_category)
+    )
+    return [(str(category), int(count)) for category, count in rows]
+
+
+async def get_post(session: AsyncSession, post_id: int, *, public: bool) -> InstagramPost:
+    query = select(InstagramPost).where(InstagramPost.id == post_id)
+    if public:
+        query = public_filter(query)
+    post = await session.scalar(query.options(selectinload(InstagramPost.children)))
+    if post is None:
+        raise NotFound(f"post {post_id} not found")
+    return post
+
+
+async def admin_posts(
+    session: AsyncSession,
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    featured: bool | None = None,
+    account: str | None = None,
+    search: str | None = None,
+    deleted: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[InstagramPost], int]:
+    query = select(InstagramPost)
+    query = query.where(
+        InstagramPost.deleted_at.is_not(None) if deleted else InstagramPost.deleted_at.is_(None)
+    )
+    if status == "pending":
+        query = query.where(InstagramPost.is_approved.is_(None))
+    elif status == "approved":
+        query = query.where(InstagramPost.is_approved.is_(True))
+    elif status == "rejected":
+        query = query.where(InstagramPost.is_approved.is_(False))
+    if category:
+        query = query.where(InstagramPost.gallery_category == category)
+    if featured is not None:
+        query = query.where(InstagramPost.is_featured.is_(featured))
+    if account:
+        query = query.where(InstagramPost.account_id == (await _account_id(session, account) or -1))
+    if search:
+        words = [w for w in search.split() if w][:8]
+        for word in words:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(
+                or_(
+                    InstagramPost.caption.ilike(f"%{escaped}%", escape="\\"),
+                    InstagramPost.instagram_id == word,
+                )
+            )
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(
+        query.options(selectinload(InstagramPost.children))
+        .order_by(InstagramPost.posted_at.desc(), InstagramPost.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.all(), total
