@@ -1,1 +1,1 @@
-
+"""Content filter rules, the rules engine and admin moderation decisions."""

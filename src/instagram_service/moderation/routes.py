@@ -1,0 +1,88 @@
+"""Admin routes: content filters, decisions on posts, re-running the rules."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from instagram_service.apikeys.auth import AdminKey, ReadKey
+from instagram_service.deps import DatabaseDep, SessionDep, SettingsDep
+from instagram_service.moderation import service
+from instagram_service.moderation.rerun import rerun_moderation
+from instagram_service.moderation.schemas import (
+    AdminPostOut,
+    BulkModeration,
+    BulkModerationOut,
+    FilterCreate,
+    FilterOut,
+    FilterUpdate,
+    PostPatch,
+    RerunOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["moderation"])
+
+
+@router.get("/filters", response_model=list[FilterOut])
+async def list_filters(session: SessionDep, _: ReadKey) -> list[FilterOut]:
+    """List content filters in the order they run (priority, then id)."""
+    return [FilterOut.model_validate(row) for row in await service.list_filters(session)]
+
+
+@router.post("/filters", response_model=FilterOut, status_code=201)
+async def create_filter(body: FilterCreate, session: SessionDep, _: AdminKey) -> FilterOut:
+    """Create a content filter (applies to new syncs; re-run the rules for existing posts)."""
+    return FilterOut.model_validate(await service.create_filter(session, body))
+
+
+@router.get("/filters/{filter_id}", response_model=FilterOut)
+async def get_filter(filter_id: int, session: SessionDep, _: ReadKey) -> FilterOut:
+    """Get one content filter."""
+    return FilterOut.model_validate(await service.get_filter(session, filter_id))
+
+
+@router.patch("/filters/{filter_id}", response_model=FilterOut)
+async def update_filter(
+    filter_id: int, body: FilterUpdate, session: SessionDep, _: AdminKey
+) -> FilterOut:
+    """Change some fields of a content filter."""
+    return FilterOut.model_validate(await service.update_filter(session, filter_id, body))
+
+
+@router.delete("/filters/{filter_id}", status_code=204)
+async def delete_filter(filter_id: int, session: SessionDep, _: AdminKey) -> Response:
+    """Delete a content filter."""
+    await service.delete_filter(session, filter_id)
+    return Response(status_code=204)
+
+
+@router.patch("/posts/{post_id}", response_model=AdminPostOut)
+async def update_post(
+    post_id: int, body: PostPatch, session: SessionDep, _: AdminKey
+) -> AdminPostOut:
+    """Set moderation fields by hand; the rules and later syncs leave them alone."""
+    return AdminPostOut.from_post(await service.update_post(session, post_id, body))
+
+
+@router.post("/posts/bulk-moderation", response_model=BulkModerationOut)
+async def bulk_moderation(
+    body: BulkModeration, session: SessionDep, _: AdminKey
+) -> BulkModerationOut:
+    """Approve or reject posts by id, all or none: unknown ids give 404 and change nothing."""
+    ids = await service.bulk_moderate(session, body.ids, body.action)
+    return BulkModerationOut(action=body.action, updated=len(ids), ids=ids)
+
+
+@router.post("/posts/{post_id}/reset-moderation", response_model=AdminPostOut)
+async def reset_moderation(
+    post_id: int, session: SessionDep, settings: SettingsDep, _: AdminKey
+) -> AdminPostOut:
+    """Forget the admin's decisions on a post and apply the rules again now."""
+    post = await service.reset_moderation(session, settings, post_id)
+    return AdminPostOut.from_post(post)
+
+
+@router.post("/moderation/rerun", response_model=RerunOut)
+async def rerun(db: DatabaseDep, settings: SettingsDep, _: AdminKey) -> RerunOut:
+    """Apply the current rules to every post again (admin decisions are kept)."""
+    result = await rerun_moderation(db, settings)
+    return RerunOut(processed=result.processed, changed=result.changed)

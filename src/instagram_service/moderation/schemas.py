@@ -1,0 +1,245 @@
+"""Request and response shapes: content filters, admin post decisions, re-runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from instagram_service.models import InstagramPost
+from instagram_service.moderation.categories import Category
+from instagram_service.moderation.text import clean_hashtag, phrase
+
+MAX_ITEM_CHARS = 100
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    cleaned = [clean_hashtag(tag) for tag in tags]
+    if too_long := [tag for tag in cleaned if len(tag) > MAX_ITEM_CHARS]:
+        raise ValueError(f"hashtag {too_long[0]!r} is longer than {MAX_ITEM_CHARS} characters")
+    return list(dict.fromkeys(cleaned))
+
+
+def _clean_keywords(keywords: list[str]) -> list[str]:
+    cleaned: dict[str, str] = {}
+    for raw in keywords:
+        keyword = " ".join(raw.split())
+        if len(keyword) > MAX_ITEM_CHARS:
+            raise ValueError(f"keyword {keyword!r} is longer than {MAX_ITEM_CHARS} characters")
+        needle = phrase(keyword)
+        if not needle:
+            raise ValueError(f"keyword {raw!r} has no letters, digits or emoji")
+        cleaned.setdefault(needle, keyword)
+    return list(cleaned.values())
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Hashtags = Annotated[list[str], Field(max_length=500), AfterValidator(_clean_tags)]
+Keywords = Annotated[list[str], Field(max_length=500), AfterValidator(_clean_keywords)]
+MinLikes = Annotated[int, Field(ge=0, le=2_000_000_000)]
+MinRate = Annotated[float, Field(ge=0, allow_inf_nan=False, description="Percent: 2.5 = 2.5 %.")]
+Description = Annotated[str, Field(max_length=2000)]
+
+_FORBID = ConfigDict(extra="forbid")
+
+
+class FilterCreate(BaseModel):
+    model_config = _FORBID
+
+    name: Name = Field(examples=["No competitors"])
+    description: Description | None = None
+    is_active: bool = True
+    priority: int = Field(100, ge=0, le=1_000_000, description="Lower runs first; ties by id.")
+    blacklist_hashtags: Hashtags = Field(default_factory=list, examples=[["#cheap"]])
+    whitelist_hashtags: Hashtags = Field(default_factory=list)
+    blacklist_keywords: Keywords = Field(default_factory=list)
+    keywords: Keywords = Field(default_factory=list, examples=[["how to", "tutorial"]])
+    min_likes: MinLikes | None = None
+    min_engagement_rate: MinRate | None = None
+    auto_approve: bool = False
+    auto_feature: bool = False
+    auto_categorize: bool = False
+    category: Category | None = None
+
+    @model_validator(mode="after")
+    def _category_for_auto_categorize(self) -> FilterCreate:
+        if self.auto_categorize and self.category is None:
+            raise ValueError("auto_categorize needs a category")
+        return self
+
+
+_NOT_NULL = (
+    "name",
+    "is_active",
+    "priority",
+    "blacklist_hashtags",
+    "whitelist_hashtags",
+    "blacklist_keywords",
+    "keywords",
+    "auto_approve",
+    "auto_feature",
+    "auto_categorize",
+)
+
+
+class FilterUpdate(BaseModel):
+    """Fields to change; omitted fields stay as they are."""
+
+    model_config = _FORBID
+
+    name: Name | None = None
+    description: Description | None = None
+    is_active: bool | None = None
+    priority: int | None = Field(None, ge=0, le=1_000_000)
+    blacklist_hashtags: Hashtags | None = None
+    whitelist_hashtags: Hashtags | None = None
+    blacklist_keywords: Keywords | None = None
+    keywords: Keywords | None = None
+    min_likes: MinLikes | None = None
+    min_engagement_rate: MinRate | None = None
+    auto_approve: bool | None = None
+    auto_feature: bool | None = None
+    auto_categorize: bool | None = None
+    category: Category | None = None
+
+    @field_validator(*_NOT_NULL, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class FilterOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str | None
+    is_active: bool
+    priority: int
+    blacklist_hashtags: list[str]
+    whitelist_hashtags: list[str]
+    blacklist_keywords: list[str]
+    keywords: list[str]
+    min_likes: int | None
+    min_engagement_rate: float | None
+    auto_approve: bool
+    auto_feature: bool
+    auto_categorize: bool
+    category: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModerationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @classmethod
+    def of(cls, is_approved: bool | None) -> ModerationStatus:
+        if is_approved is None:
+            return cls.PENDING
+        return cls.APPROVED if is_approved else cls.REJECTED
+
+
+class PostPatch(BaseModel):
+    """Admin decisions; each moderation field given here sticks until a reset."""
+
+    model_config = _FORBID
+
+    is_approved: bool | None = Field(None, description="null: back to pending review.")
+    is_featured: bool | None = None
+    gallery_category: Category | None = None
+    display_order: int | None = Field(None, ge=-1_000_000, le=1_000_000)
+    alt_text: str | None = Field(None, max_length=1000)
+
+    @field_validator("is_featured", "gallery_category", "display_order", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> PostPatch:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give at least one field")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class AdminPostOut(BaseModel):
+    id: int
+    instagram_id: str
+    permalink: str | None
+    caption: str | None
+    hashtags: list[str]
+    like_count: int | None
+    comments_count: int | None
+    is_approved: bool | None
+    moderation_status: ModerationStatus
+    is_featured: bool
+    gallery_category: str
+    display_order: int
+    alt_text: str | None
+    manual_fields: list[str]
+    moderation_reason: dict[str, Any]
+    posted_at: datetime
+    deleted_at: datetime | None
+
+    @classmethod
+    def from_post(cls, post: InstagramPost) -> AdminPostOut:
+        return cls(
+            id=post.id,
+            instagram_id=post.instagram_id,
+            permalink=post.permalink,
+            caption=post.caption,
+            hashtags=list(post.hashtags or ()),
+            like_count=post.like_count,
+            comments_count=post.comments_count,
+            is_approved=post.is_approved,
+            moderation_status=ModerationStatus.of(post.is_approved),
+            is_featured=post.is_featured,
+            gallery_category=post.gallery_category,
+            display_order=post.display_order,
+            alt_text=post.alt_text,
+            manual_fields=list(post.manual_fields or ()),
+            moderation_reason=dict(post.moderation_reason or {}),
+            posted_at=post.posted_at,
+            deleted_at=post.deleted_at,
+        )
+
+
+class BulkModeration(BaseModel):
+    model_config = _FORBID
+
+    ids: list[int] = Field(min_length=1, max_length=1000)
+    action: Literal["approve", "reject"]
+
+
+class BulkModerationOut(BaseModel):
+    action: Literal["approve", "reject"]
+    updated: int
+    ids: list[int]
+
+
+class RerunOut(BaseModel):
+    processed: int = Field(description="Posts the rules were applied to (not deleted ones).")
+    changed: int = Field(description="Posts whose automatic fields changed.")

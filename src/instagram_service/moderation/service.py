@@ -1,0 +1,153 @@
+"""Content filter CRUD and admin moderation decisions. Services never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from instagram_service.errors import NotFound, ServiceError
+from instagram_service.models import MANUAL_FIELDS, ContentFilter, InstagramPost
+from instagram_service.moderation.schemas import (
+    FilterCreate,
+    FilterUpdate,
+    ModerationStatus,
+    PostPatch,
+)
+from instagram_service.moderation.seam import REASON_KEYS, RulesModerator, load_rules
+from instagram_service.settings import Settings
+
+ADMIN = "admin"
+
+
+class Unprocessable(ServiceError):
+    """A payload that is valid alone but not with the stored object it changes."""
+
+    status_code = 422
+
+
+async def list_filters(session: AsyncSession) -> Sequence[ContentFilter]:
+    query = select(ContentFilter).order_by(ContentFilter.priority, ContentFilter.id)
+    return (await session.scalars(query)).all()
+
+
+async def get_filter(session: AsyncSession, filter_id: int) -> ContentFilter:
+    row = await session.get(ContentFilter, filter_id)
+    if row is None:
+        raise NotFound(f"content filter {filter_id} not found")
+    return row
+
+
+async def create_filter(session: AsyncSession, data: FilterCreate) -> ContentFilter:
+    row = ContentFilter(**data.model_dump())
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def update_filter(session: AsyncSession, filter_id: int, data: FilterUpdate) -> ContentFilter:
+    row = await get_filter(session, filter_id)
+    changes = data.changes()
+    merged = {"auto_categorize": row.auto_categorize, "category": row.category, **changes}
+    if merged["auto_categorize"] and merged["category"] is None:
+        raise Unprocessable("auto_categorize needs a category")
+    for name, value in changes.items():
+        setattr(row, name, value)
+    await session.flush()
+    await session.refresh(row)
+    return row
+
+
+async def delete_filter(session: AsyncSession, filter_id: int) -> None:
+    await session.delete(await get_filter(session, filter_id))
+    await session.flush()
+
+
+async def get_post(session: AsyncSession, post_id: int) -> InstagramPost:
+    post = await session.scalar(
+        select(InstagramPost)
+        .where(InstagramPost.id == post_id)
+        .options(selectinload(InstagramPost.account))
+    )
+    if post is None:
+        raise NotFound(f"post {post_id} not found")
+    return post
+
+
+def _set_by_admin(post: InstagramPost, values: dict[str, object]) -> None:
+    manual = list(post.manual_fields or ())
+    reasons = dict(post.moderation_reason or {})
+    for name, value in values.items():
+        setattr(post, name, value)
+        if name in MANUAL_FIELDS:
+            if name not in manual:
+                manual.append(name)
+            reasons[REASON_KEYS[name]] = ADMIN
+    # JSON columns track assignment, not mutation: assign new objects.
+    post.manual_fields = manual
+    post.moderation_reason = reasons
+
+
+async def update_post(session: AsyncSession, post_id: int, patch: PostPatch) -> InstagramPost:
+    post = await get_post(session, post_id)
+    _set_by_admin(post, patch.changes())
+    await session.flush()
+    return post
+
+
+async def reset_moderation(
+    session: AsyncSession, settings: Settings, post_id: int
+) -> InstagramPost:
+    """Forget the admin's decisions on a post and apply the rules to it again."""
+    post = await get_post(session, post_id)
+    post.manual_fields = []
+    post.display_order = 0  # the automatic order: the rules never set one
+    post.moderation_reason = {
+        key: value for key, value in (post.moderation_reason or {}).items() if key != "order"
+    }
+    RulesModerator(await load_rules(session, settings)).apply(post, post.account)
+    await session.flush()
+    return post
+
+
+async def bulk_moderate(
+    session: AsyncSession, ids: Sequence[int], action: Literal["approve", "reject"]
+) -> list[int]:
+    """Approve or reject posts by id, as an admin; all or nothing (404 names unknown ids)."""
+    wanted = list(dict.fromkeys(ids))
+    posts = (await session.scalars(select(InstagramPost).where(InstagramPost.id.in_(wanted)))).all()
+    missing = sorted(set(wanted) - {post.id for post in posts})
+    if missing:
+        raise NotFound(f"posts not found: {', '.join(map(str, missing))}")
+    for post in posts:
+        _set_by_admin(post, {"is_approved": action == "approve"})
+    await session.flush()
+    return wanted
+
+
+def _status_filter(status: ModerationStatus) -> ColumnElement[bool]:
+    if status is ModerationStatus.PENDING:
+        return InstagramPost.is_approved.is_(None)
+    return InstagramPost.is_approved.is_(status is ModerationStatus.APPROVED)
+
+
+async def list_posts_by_status(
+    session: AsyncSession, status: ModerationStatus | None, limit: int = 50, offset: int = 0
+) -> Sequence[InstagramPost]:
+    """Not-deleted posts by moderation status (all if None), newest first."""
+    query = select(InstagramPost).where(InstagramPost.deleted_at.is_(None))
+    if status is not None:
+        query = query.where(_status_filter(status))
+    query = query.order_by(InstagramPost.posted_at.desc(), InstagramPost.id.desc())
+    return (await session.scalars(query.limit(limit).offset(offset))).all()
+
+
+async def count_posts_by_status(session: AsyncSession, status: ModerationStatus | None) -> int:
+    query = select(func.count()).select_from(InstagramPost)
+    query = query.where(InstagramPost.deleted_at.is_(None))
+    if status is not None:
+        query = query.where(_status_filter(status))
+    return int(await session.scalar(query) or 0)
