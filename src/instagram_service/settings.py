@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(None, description="Redis URL for shared rate-limit state, locks.")
     broker: Broker = Field(Broker.INPROCESS, description="Task broker: inprocess or redis.")
+    task_queue: str = Field("igs:tasks", description="Redis stream of the task queue.")
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
 
     # Instagram API

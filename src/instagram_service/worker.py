@@ -24,7 +24,7 @@ def _make_broker() -> AsyncBroker:
         assert settings.redis_url is not None
         return RedisStreamBroker(
             settings.redis_url,
-            queue_name="igs:tasks",
+            queue_name=settings.task_queue,
             consumer_group_name="igs-workers",
             idle_timeout=settings.job_heartbeat_timeout_s * 1000,
         )
