@@ -18,6 +18,24 @@ RATE_LIMIT_MESSAGES = {
     "and try again.",
 }
 
+FAILURE_MESSAGES = {
+    1: "An unknown error occurred",
+    2: "An unexpected error has occurred. Please retry your request later.",
+    3: "(#3) Application does not have the capability to make this API call.",
+    10: "(#10) Application does not have permission for this action",
+    200: "(#200) Permissions error",
+    100: "(#100) Invalid parameter",
+}
+
+FAILURE_MESSAGES = {
+    1: "An unknown error occurred",
+    2: "An unexpected error has occurred. Please retry your request later.",
+    3: "(#3) Application does not have the capability to make this API call.",
+    10: "(#10) Application does not have permission for this action",
+    100: "(#100) Invalid parameter",
+    200: "(#200) Permissions error",
+}
+
 
 def check_token(state: EmulatorState, token: str | None) -> TokenRecord:
     if not token:
@@ -69,7 +87,9 @@ def usage_headers(state: EmulatorState, user_id: str, pct: float) -> dict[str, s
 
 
 def check_usage(state: EmulatorState, pct: float) -> None:
-    if pct >= 100:
+    """Past the budget (or at a forced 100 %), calls answer a rate-limit error."""
+    forced = state.faults.usage_pct
+    if pct > 100 or (forced is not None and forced >= 100):
         code = state.faults.rate_limit_code
         raise GraphError(RATE_LIMIT_MESSAGES[code], code)
 
@@ -87,12 +107,16 @@ async def inject(state: EmulatorState, record: TokenRecord, calls: int) -> None:
             190,
             subcode=faults.token_invalid_subcode,
         )
+    if state.take("fail_next"):
+        code = faults.fail_code
+        if code not in (1, 2):
+            raise GraphError(FAILURE_MESSAGES.get(code, f"(#{code}) Injected failure"), code)
+        raise _transient(code, faults.error_http_status)
     with state.lock:
         unlucky = faults.error_rate > 0 and state.rng.random() < faults.error_rate
-    if state.take("fail_next") or unlucky:
-        raise GraphError(
-            "An unexpected error has occurred. Please retry your request later.",
-            2,
-            status=faults.error_http_status,
-            is_transient=True,
-        )
+    if unlucky:
+        raise _transient(2, faults.error_http_status)
+
+
+def _transient(code: int, status: int) -> GraphError:
+    return GraphError(FAILURE_MESSAGES[code], code, status=status, is_transient=True)

@@ -99,6 +99,13 @@ def _parse(spec: str, pos: int) -> tuple[FieldTree, int]:
     return tree, pos
 
 
+def _pick(values: dict[str, Any], fields: FieldTree) -> dict[str, Any]:
+    # Graph answers `id` on every node, asked for or not.
+    out = {k: values[k] for k in fields if k != "children" and values.get(k) is not None}
+    out.setdefault("id", values["id"])
+    return out
+
+
 def _check(fields: FieldTree, allowed: set[str], node: str) -> None:
     for name in fields:
         base = name.split(".")[0]
@@ -147,7 +154,7 @@ def render_child(
         "shortcode": parent.shortcode,
         "timestamp": parent.timestamp.strftime("%Y-%m-%dT%H:%M:%S+0000"),
     }
-    return {k: values[k] for k in fields if values.get(k) is not None}
+    return _pick(values, fields)
 
 
 def render_media(
@@ -182,7 +189,7 @@ def render_media(
         "alt_text": media.alt_text,
         "owner": {"id": account.user_id},
     }
-    out = {k: values[k] for k in fields if k != "children" and values.get(k) is not None}
+    out = _pick(values, fields)
     if "children" in fields and media.media_type == "CAROUSEL_ALBUM":
         sub = fields["children"] or {"id": None}
         out["children"] = {"data": [render_child(c, media, sub, link) for c in media.children]}
@@ -207,4 +214,4 @@ def render_user(
         "biography": account.biography,
         "website": account.website,
     }
-    return {k: values[k] for k in fields if values.get(k) is not None}
+    return _pick(values, fields)

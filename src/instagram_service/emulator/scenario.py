@@ -84,7 +84,8 @@ class FaultConfig(_Model):
 
     error_rate: float = Field(0.0, ge=0, le=1)  # share of calls answering a transient error
     error_http_status: int = 500
-    fail_next: int = Field(0, ge=0)  # the next N calls answer a transient error (code 2)
+    fail_next: int = Field(0, ge=0)  # the next N calls answer the error `fail_code`
+    fail_code: int = 2  # 1/2: transient (error_http_status); others, e.g. 10: HTTP 400
     latency_s: float = Field(0.0, ge=0)
     timeout_next: int = Field(0, ge=0)  # the next N calls sleep timeout_s before answering
     timeout_s: float = Field(30.0, ge=0)

@@ -182,6 +182,23 @@ class RateLimiter:
         await self.store.save(key, state, self._ttl(state, now))
         return state.blocked_until - now
 
+    async def merge(self, source: str, target: str) -> None:
+        """Carry what was learnt under one key (a token hash) over to another (the user id)."""
+        if source == target:
+            return
+        src, dst = await self.store.load(source), await self.store.load(target)
+        now = self._clock()
+        if src.usage_expires_at > now and (dst.usage_expires_at <= now or src.pct > dst.pct):
+            dst.pct, dst.usage_expires_at, dst.regain_at = (
+                src.pct,
+                src.usage_expires_at,
+                src.regain_at,
+            )
+        if (src.blocked_until or 0.0) > (dst.blocked_until or 0.0):
+            dst.blocked_until = src.blocked_until
+        dst.strikes = max(src.strikes, dst.strikes)
+        await self.store.save(target, dst, self._ttl(dst, now))
+
     def _ttl(self, state: LimitState, now: float) -> float:
         # Strikes are remembered a while after the block, so repeated errors escalate.
         ends = [state.usage_expires_at, (state.blocked_until or 0.0) + self.backoff_max_s]
