@@ -45,3 +45,12 @@ def sniff_video(head: bytes) -> str | None:
     if brands and not brands & (_AVIF_BRANDS | _HEIF_BRANDS):
         return "mp4"
     return None
+
+
+def declared_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height from a GIF or PNG header, for messages about broken files."""
+    if head[:6] in (b"GIF87a", b"GIF89a") and len(head) >= 10:
+        return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR" and len(head) >= 24:
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    return None

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError, features
 
 from instagram_service.media.errors import ImageRejected
-from instagram_service.media.formats import sniff_image
+from instagram_service.media.formats import declared_size, sniff_image
 
 if TYPE_CHECKING:
     from instagram_service.settings import Settings
@@ -351,6 +351,8 @@ def _too_many_pixels(pixels: int, limit: int) -> str:
 
 def _unidentified(data: bytes) -> str:
     kind = sniff_image(data[:64])
+    if 0 in (declared_size(data[:64]) or (1, 1)):
+        return "image has zero width or height"
     if kind == "heif" and not HEIF_SUPPORTED:
         return "HEIC/HEIF images are not supported here (pillow-heif is not installed)"
     if kind is not None:

@@ -1,0 +1,59 @@
+"""Fixtures of the media tests: the shared image files and small image helpers."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+FIXTURES = Path(os.environ.get("IGS_TEST_FIXTURES", "/work/shared/fixtures")) / "images"
+
+
+@pytest.fixture(scope="session")
+def images_dir() -> Path:
+    if not FIXTURES.is_dir():
+        pytest.skip(f"image fixtures not found at {FIXTURES}")
+    return FIXTURES
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (FIXTURES / relative).read_bytes()
+
+
+def decode(data: bytes) -> Image.Image:
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    return img
+
+
+def grey(data: bytes | Image.Image, size: tuple[int, int] = (48, 48)) -> np.ndarray:
+    """A small grayscale float array, for comparing pictures that went different ways."""
+    img = data if isinstance(data, Image.Image) else decode(data)
+    small = img.convert("L").resize(size, Image.Resampling.BOX)
+    return np.asarray(small, dtype=np.float64)
+
+
+def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).mean())
+
+
+def jpeg_bytes(img: Image.Image, **params: object) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", **params)
+    return buffer.getvalue()
+
+
+def riff_chunks(webp: bytes) -> list[bytes]:
+    """The chunk ids of a WebP file (VP8/VP8L/VP8X/EXIF/XMP /ICCP/ANIM...)."""
+    assert webp[:4] == b"RIFF"
+    assert webp[8:12] == b"WEBP"
+    chunks, offset = [], 12
+    while offset + 8 <= len(webp):
+        chunks.append(webp[offset : offset + 4])
+        size = int.from_bytes(webp[offset + 4 : offset + 8], "little")
+        offset += 8 + size + (size & 1)
+    return chunks
