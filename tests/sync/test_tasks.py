@@ -183,5 +183,5 @@ async def test_redis_broker_two_worker_processes_sync_each_account_once(
             worker.wait(timeout=30)
     assert all(j.status == SyncStatus.COMPLETED for j in jobs), [j.error_message for j in jobs]
     assert all(j.posts_added == 40 for j in jobs)
-    # Each account walked once: 40 posts at 25 per page is 2 calls each.
-    assert env.emulator.state.stats()["total_calls"] == 3 * 2
+    # Each account walked once: its profile, then 40 posts at 25 per page: 3 calls each.
+    assert env.emulator.state.stats()["total_calls"] == 3 * 3

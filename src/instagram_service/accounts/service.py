@@ -12,25 +12,13 @@ from instagram_service.db import utcnow
 from instagram_service.errors import BadRequest, NotFound
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
-from instagram_service.instagram.schemas import IGUser
+from instagram_service.accounts.profile import apply_profile
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
 from instagram_service.security import TokenCipher
 
 # A long-lived token lasts 60 days; a pasted one is assumed fresh (refresh resets it).
 TOKEN_LIFETIME = timedelta(days=60)
 MIN_TOKEN_AGE_FOR_REFRESH = timedelta(hours=24)
-
-
-def _apply_profile(account: InstagramAccount, user: IGUser) -> None:
-    account.username = user.username or account.username or user.user_id
-    account.name = user.name
-    account.account_type = user.account_type
-    account.profile_picture_url = user.profile_picture_url
-    account.followers_count = user.followers_count
-    account.follows_count = user.follows_count
-    account.media_count = user.media_count
-    account.biography = user.biography
-    account.website = user.website
 
 
 async def connect_account(
@@ -58,7 +46,7 @@ async def connect_account(
     if account is None:
         account = InstagramAccount(instagram_user_id=user.user_id, username=user.username or "")
         session.add(account)
-    _apply_profile(account, user)
+    apply_profile(account, user)
     now = utcnow()
     account.access_token_encrypted = cipher.encrypt(token)
     account.token_issued_at = now

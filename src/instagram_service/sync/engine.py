@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from instagram_service.accounts.profile import apply_profile
 from instagram_service.db import Database, utcnow
 from instagram_service.instagram.client import CallStats, InstagramClient
 from instagram_service.instagram.errors import (
@@ -128,10 +129,13 @@ async def _walk(
     counters: _Counters,
 ) -> set[str]:
     seen: set[str] = set()
+    profile = await ctx.client.get_me(token, stats) if walk == SyncType.FULL else None
     async with ctx.db.session() as session:
         account = await session.get(InstagramAccount, account_id)
         assert account is not None
         max_recent = account.max_posts_to_sync
+        if profile is not None:  # followers feed the engagement-rate rules
+            apply_profile(account, profile)
     pages = ctx.client.iter_media_pages(token, "me", limit=ctx.page_size, stats=stats)
     async for page in pages:
         known = await _store_page(ctx, job_id, account_id, page.items, counters)
