@@ -1,0 +1,87 @@
+"""Webhook routes: Instagram's callback, and the admin API of outgoing subscriptions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from instagram_service.apikeys.auth import AdminKey
+from instagram_service.deps import SessionDep, SettingsDep
+from instagram_service.security import TokenCipher
+from instagram_service.webhooks import subscriptions as service
+from instagram_service.webhooks.incoming import router as incoming_router
+from instagram_service.webhooks.schemas import (
+    DeliveryOut,
+    DeliveryPage,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionOut,
+    SubscriptionUpdate,
+)
+
+subscriptions_router = APIRouter(
+    prefix="/api/v1/webhook-subscriptions", tags=["webhook subscriptions"]
+)
+
+
+@subscriptions_router.get("", response_model=list[SubscriptionOut])
+async def list_subscriptions(session: SessionDep, _: AdminKey) -> list[SubscriptionOut]:
+    """List outgoing webhook subscriptions."""
+    return [SubscriptionOut.model_validate(s) for s in await service.list_subscriptions(session)]
+
+
+@subscriptions_router.post("", response_model=SubscriptionCreated, status_code=201)
+async def create_subscription(
+    body: SubscriptionCreate, session: SessionDep, settings: SettingsDep, _: AdminKey
+) -> SubscriptionCreated:
+    """Subscribe a URL to events; the response shows the signing secret, once."""
+    cipher = TokenCipher.from_settings(settings)
+    subscription, secret = await service.create_subscription(session, settings, cipher, body)
+    out = SubscriptionOut.model_validate(subscription)
+    return SubscriptionCreated(**out.model_dump(), secret=secret)
+
+
+@subscriptions_router.get("/{subscription_id}", response_model=SubscriptionOut)
+async def get_subscription(
+    subscription_id: int, session: SessionDep, _: AdminKey
+) -> SubscriptionOut:
+    """One subscription (without its secret)."""
+    return SubscriptionOut.model_validate(await service.get_subscription(session, subscription_id))
+
+
+@subscriptions_router.patch("/{subscription_id}", response_model=SubscriptionOut)
+async def update_subscription(
+    subscription_id: int,
+    body: SubscriptionUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: AdminKey,
+) -> SubscriptionOut:
+    """Change the URL, events or description; `is_active: true` re-enables it."""
+    subscription = await service.update_subscription(session, settings, subscription_id, body)
+    return SubscriptionOut.model_validate(subscription)
+
+
+@subscriptions_router.delete("/{subscription_id}", status_code=204)
+async def delete_subscription(subscription_id: int, session: SessionDep, _: AdminKey) -> None:
+    """Delete a subscription and its delivery history."""
+    await service.delete_subscription(session, subscription_id)
+
+
+@subscriptions_router.get("/{subscription_id}/deliveries", response_model=DeliveryPage)
+async def list_deliveries(
+    subscription_id: int,
+    session: SessionDep,
+    _: AdminKey,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> DeliveryPage:
+    """Delivery attempts, newest first: one row per attempt."""
+    rows, total = await service.list_deliveries(
+        session, subscription_id, limit=limit, offset=offset
+    )
+    return DeliveryPage(items=[DeliveryOut.model_validate(r) for r in rows], total=total)
+
+
+router = APIRouter()
+router.include_router(incoming_router)
+router.include_router(subscriptions_router)

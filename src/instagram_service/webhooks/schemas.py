@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from instagram_service.models import EVENT_TYPES
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+SECRET_MIN_BYTES = 24
+SECRET_MAX_BYTES = 64
+
+
+def _check_events(events: list[str] | None) -> list[str] | None:
+    if events is None:
+        return None
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown:
+        raise ValueError(f"unknown event types {unknown}; known: {list(EVENT_TYPES)}")
+    return sorted(set(events), key=EVENT_TYPES.index)
+
+
+class SubscriptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2048, examples=["https://cms.example.com/hooks/instagram"])
+    events: list[str] = Field(
+        min_length=1, examples=[["post.published", "post.removed", "gallery.changed"]]
+    )
+    secret: str | None = Field(
+        None,
+        description="`whsec_` + base64 of 24-64 random bytes; generated when left out.",
+        examples=[None],
+    )
+    description: str | None = Field(None, max_length=1000)
+    is_active: bool = True
+
+    _events = field_validator("events")(_check_events)
+
+    @field_validator("secret")
+    @classmethod
+    def _check_secret(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(SECRET_PREFIX):
+            raise ValueError(f"the secret must start with {SECRET_PREFIX!r}")
+        try:
+            raw = base64.b64decode(value[len(SECRET_PREFIX) :], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("the secret must be whsec_ followed by base64") from None
+        if not SECRET_MIN_BYTES <= len(raw) <= SECRET_MAX_BYTES:
+            raise ValueError(f"the secret must hold {SECRET_MIN_BYTES}-{SECRET_MAX_BYTES} bytes")
+        return value
+
+
+class SubscriptionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, max_length=2048)
+    events: list[str] | None = Field(None, min_length=1)
+    description: str | None = Field(None, max_length=1000)
+    is_active: bool | None = Field(
+        None, description="`true` re-enables a subscription disabled after failures."
+    )
+
+    _events = field_validator("events")(_check_events)
+
+
+class SubscriptionOut(BaseModel):
+    """A subscription; its secret is shown only once, in the create response."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    url: str
+    description: str | None
+    events: list[str]
+    is_active: bool
+    consecutive_failures: int
+    disabled_at: datetime | None
+    disabled_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriptionCreated(SubscriptionOut):
+    secret: str = Field(description="Keep it: it is never shown again.")
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    event_id: str
+    event_type: str
+    attempt: int
+    status: str = Field(examples=["succeeded"], description="pending|sending|succeeded|failed|…")
+    status_code: int | None
+    duration_ms: int | None
+    error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None = Field(
+        description="Pending: when it is due. Failed: when the retry is due (null: no retry)."
+    )
+    payload: str
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    total: int
