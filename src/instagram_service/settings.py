@@ -32,6 +32,7 @@ DEFAULT_BLOCKED_WORDS = [
 ]
 
 CommaList = Annotated[list[str], NoDecode]
+FloatList = Annotated[list[float], NoDecode]
 
 
 class Broker(StrEnum):
@@ -164,6 +165,17 @@ class Settings(BaseSettings):
     webhook_allow_private_targets: bool = Field(
         False, description="Allow outgoing webhooks to private addresses."
     )
+    webhook_delivery_timeout_s: float = Field(10.0, gt=0, description="Outgoing request timeout.")
+    webhook_retry_delays_s: FloatList = Field(
+        default_factory=lambda: [5.0, 60.0, 300.0, 1800.0],
+        description="Delays before each retry of a failed outgoing webhook, comma-separated.",
+    )
+    webhook_retry_inline_max_s: float = Field(
+        10.0, ge=0, description="Retries due sooner are awaited by the task; later: the sweep."
+    )
+    webhook_disable_after_failures: int = Field(
+        5, ge=1, description="Consecutive failed deliveries that disable a subscription."
+    )
 
     # HTTP API
     gallery_cache_seconds: int = Field(30, ge=0, description="Gallery Cache-Control max-age.")
@@ -181,6 +193,11 @@ class Settings(BaseSettings):
     @field_validator("moderation_blocked_words", mode="before")
     @classmethod
     def _split_words(cls, value: Any) -> Any:
+        return cls._split_commas(value)
+
+    @field_validator("webhook_retry_delays_s", mode="before")
+    @classmethod
+    def _split_delays(cls, value: Any) -> Any:
         return cls._split_commas(value)
 
     @field_validator("database_url")
