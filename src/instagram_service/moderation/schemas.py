@@ -194,7 +194,7 @@ class AdminPostOut(BaseModel):
     like_count: int | None
     comments_count: int | None
     is_approved: bool | None
-    moderation_status: ModerationStatus
+    status: ModerationStatus = Field(description="pending, approved or rejected.")
     is_featured: bool
     gallery_category: str
     display_order: int
@@ -215,7 +215,7 @@ class AdminPostOut(BaseModel):
             like_count=post.like_count,
             comments_count=post.comments_count,
             is_approved=post.is_approved,
-            moderation_status=ModerationStatus.of(post.is_approved),
+            status=ModerationStatus.of(post.is_approved),
             is_featured=post.is_featured,
             gallery_category=post.gallery_category,
             display_order=post.display_order,

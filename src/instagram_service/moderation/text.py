@@ -38,7 +38,8 @@ def _is_symbol(ch: str) -> bool:
 
 
 def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_" or unicodedata.category(ch).startswith("M")
+    # The middle dot is inside Catalan words (col·lecció), and what Ŀ decomposes to.
+    return ch.isalnum() or ch in "_\u00b7" or unicodedata.category(ch).startswith("M")
 
 
 def _tokens(folded: str) -> Iterator[str]:
