@@ -121,9 +121,13 @@ async def test_small_budget_stops_before_instagram_refuses() -> None:
         sleeps = Sleeps()
         limiter = RateLimiter(slowdown_pct=80, stop_pct=95, max_delay_s=0.01, sleep=sleeps)
         client = InstagramClient(client_settings(emu), limiter=limiter)
-        with pytest.raises(RateLimited) as caught:
+
+        async def call_until_refused() -> None:
             for _ in range(20):
                 await client.get_me("tok-tiny")
+
+        with pytest.raises(RateLimited) as caught:
+            await call_until_refused()
         assert caught.value.from_limiter
         assert emu.state.stats()["total_calls"] == 10
         assert len(sleeps.delays) == 1  # only the call after the 90 % reading waited

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from instagram_service.emulator.app import create_emulator_app
 from instagram_service.emulator.scenario import Scenario
@@ -45,36 +46,39 @@ class EmulatorHandle:
 
 
 @contextmanager
+def serve_in_thread(app: ASGIApp, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve any ASGI app with uvicorn on a loopback port in a thread; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off",
+        timeout_graceful_shutdown=1, timeout_keep_alive=30,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
+                              name="emulator-server")  # fmt: skip
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("the server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@contextmanager
 def running_emulator(
     state: EmulatorState | Scenario | str, port: int = 0, host: str = "127.0.0.1"
 ) -> Iterator[EmulatorHandle]:
     """Serve the emulator on a loopback port (0: any free one) in a thread; stop on exit."""
     if not isinstance(state, EmulatorState):
         state = EmulatorState(state if isinstance(state, Scenario) else Scenario.load(state))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    config = uvicorn.Config(
-        create_emulator_app(state),
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-        timeout_keep_alive=30,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="instagram-emulator"
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the emulator did not start")
-        time.sleep(0.01)
-    try:
-        yield EmulatorHandle(f"http://{host}:{sock.getsockname()[1]}", state)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_in_thread(create_emulator_app(state), port, host) as base_url:
+        yield EmulatorHandle(base_url, state)
