@@ -265,3 +265,14 @@ async def test_rate_limit_error_blocks_the_account(
     assert emu.state.stats()["total_calls"] == 1  # refused without calling
     usage = await client.limiter.usage(client._key(DEMO_TOKEN))
     assert usage.blocked_until is not None
+
+
+async def test_facebook_login_flavour(emu: EmulatorHandle) -> None:
+    settings = client_settings(emu, api_flavour="facebook")
+    client = InstagramClient(settings, limiter=RateLimiter())
+    stats = CallStats()
+    me = await client.get_me(DEMO_TOKEN, stats)
+    assert me.user_id == DEMO_USER
+    assert me.biography is not None
+    assert me.website == "https://maison-lumiere.example"
+    assert stats.calls == 2  # /me/accounts, then the Instagram account

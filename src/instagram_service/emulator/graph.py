@@ -48,6 +48,7 @@ def route_graph(
             parse_fields(params.get("fields")),
             link,
             len(state.account_media(account.user_id)[0]),
+            by_me=node == "me",
         )
     if parts[1:] == ["media"] and owned:
         return _list_media(state, account, request, base, link)

@@ -197,11 +197,12 @@ def render_media(
 
 
 def render_user(
-    account: ScenarioAccount, fields: FieldTree, link: Linker, media_count: int
+    account: ScenarioAccount, fields: FieldTree, link: Linker, media_count: int, *, by_me: bool
 ) -> dict[str, Any]:
     _check(fields, USER_FIELDS, "User")
     values: dict[str, Any] = {
-        "id": account.id or account.user_id,
+        # /me answers the app-scoped id; the node read by its own id (Facebook Login) that id.
+        "id": (account.id or account.user_id) if by_me else account.user_id,
         "user_id": account.user_id,
         "ig_id": int(account.user_id[-10:]),
         "username": account.username,
