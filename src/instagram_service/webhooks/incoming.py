@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.db import after_commit
-from instagram_service.deps import SessionDep, SettingsDep
+from instagram_service.deps import SettingsDep, get_session
 from instagram_service.errors import Forbidden, PayloadTooLarge, ServiceError, Unauthorized
 from instagram_service.observability import WEBHOOKS_RECEIVED
 from instagram_service.security import same_secret
@@ -17,6 +18,10 @@ from instagram_service.webhooks.signature import verify_hub_signature
 from instagram_service.webhooks.tasks import kick_event
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+
+# Committed before the response is sent (FastAPI's default ends `yield` dependencies after
+# it): a 200 must mean the event is stored, or Meta would not retry a lost one.
+CommittedSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
@@ -73,7 +78,7 @@ VerifiedBody = Annotated[bytes, Depends(verified_body)]
 
 
 @router.post("/instagram", responses={400: {}, 401: {}, 413: {}})
-async def receive_event(body: VerifiedBody, session: SessionDep) -> JSONResponse:
+async def receive_event(body: VerifiedBody, session: CommittedSession) -> JSONResponse:
     """Signed event delivery: stored, answered at once, processed in the background."""
     stored = await store_event(session, body)
     if stored.error is not None:

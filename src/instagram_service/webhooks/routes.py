@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from instagram_service.apikeys.auth import AdminKey
-from instagram_service.deps import SessionDep, SettingsDep
+from instagram_service.deps import SettingsDep
 from instagram_service.security import TokenCipher
 from instagram_service.webhooks import subscriptions as service
+from instagram_service.webhooks.incoming import CommittedSession as SessionDep
 from instagram_service.webhooks.incoming import router as incoming_router
 from instagram_service.webhooks.schemas import (
     DeliveryOut,
