@@ -16,6 +16,7 @@ from instagram_service.emulator.server import EmulatorHandle
 from instagram_service.models import InstagramAccount, InstagramPost, SyncJob, SyncType
 from instagram_service.runtime import Runtime, build_runtime, set_runtime
 from instagram_service.sync.engine import Progress, run_sync_job
+from instagram_service.sync.seams import NoMediaSeam
 from instagram_service.sync.service import trigger_sync
 from tests.conftest import TOKEN_KEY
 
@@ -77,10 +78,14 @@ def emulated_settings(emulator: EmulatorHandle, db: Database, tmp: Path, **overr
 
 @asynccontextmanager
 async def emulated_runtime(
-    emulator: EmulatorHandle, db: Database, tmp: Path, **overrides: Any
+    emulator: EmulatorHandle, db: Database, tmp: Path, *, media: bool = False, **overrides: Any
 ) -> AsyncIterator[Env]:
+    """`media=False` keeps posts with their URLs only, for tests about the sync itself."""
     settings = emulated_settings(emulator, db, tmp, **overrides)
     runtime = build_runtime(settings, db)
+    if not media:
+        await runtime.media.aclose()  # type: ignore[attr-defined]
+        runtime.media = NoMediaSeam()
     set_runtime(runtime)
     try:
         yield Env(runtime, emulator)

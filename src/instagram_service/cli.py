@@ -202,6 +202,15 @@ def keys_revoke(key_id: int = typer.Argument(..., help="The key's id.")) -> None
     typer.echo(f"revoked key {key_id}")
 
 
+@moderation_app.command("rerun")
+def moderation_rerun() -> None:
+    """Apply the moderation rules again to every post (admin decisions are kept)."""
+    from instagram_service.cli_async import rerun_moderation_with_bar
+
+    result = run(rerun_moderation_with_bar(load_settings()))
+    typer.echo(f"{result.processed} posts checked, {result.changed} changed")
+
+
 @app.command()
 def demo(
     port: int = typer.Option(8000, help="Port of the API."),

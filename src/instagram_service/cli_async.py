@@ -13,6 +13,7 @@ from instagram_service.accounts import service as accounts
 from instagram_service.apikeys import service as keys
 from instagram_service.migrate import upgrade
 from instagram_service.models import InstagramAccount, SyncJob, SyncType
+from instagram_service.moderation.rerun import RerunResult, rerun_moderation
 from instagram_service.runtime import Runtime, build_runtime
 from instagram_service.settings import Settings
 from instagram_service.sync import service as sync
@@ -122,3 +123,19 @@ async def recent_jobs(settings: Settings, limit: int) -> list[SyncJob]:
     async with open_runtime(settings) as runtime, runtime.db.session() as session:
         jobs, _ = await sync.list_jobs(session, limit=limit)
         return list(jobs)
+
+
+async def rerun_moderation_with_bar(settings: Settings) -> RerunResult:
+    async with open_runtime(settings) as runtime:
+        columns = (
+            TextColumn("moderation"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+        )
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("rerun", total=None)
+
+            def on_progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return await rerun_moderation(runtime.db, settings, progress=on_progress)

@@ -10,4 +10,4 @@ async def remove_media_files(settings: Settings, keys: list[str]) -> None:
         return
     from instagram_service.media.storage import LocalStorage, remove_files
 
-    remove_files(LocalStorage(settings.media_root), keys)
+    await remove_files(LocalStorage(settings.media_root), keys)

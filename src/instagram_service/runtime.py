@@ -58,12 +58,13 @@ _current: Runtime | None = None
 def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     from instagram_service.seams import default_seams
 
-    moderation, media = default_seams(settings, db)
     database = db or Database(settings.database_url, pool_size=settings.db_pool_size)
+    client = InstagramClient(settings)
+    moderation, media = default_seams(settings, database, client)
     return Runtime(
         settings=settings,
         db=database,
-        client=InstagramClient(settings),
+        client=client,
         moderation=moderation,
         media=media,
         owns_db=db is None,

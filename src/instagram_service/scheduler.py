@@ -15,6 +15,7 @@ log = get_logger(__name__)
 async def scheduler_loop(interval_s: float) -> None:
     """Kick `scheduler_tick` (and the token refresh) through the broker, forever."""
     from instagram_service.accounts.tasks import refresh_tokens
+    from instagram_service.media.tasks import cleanup
     from instagram_service.sync.tasks import scheduler_tick
 
     ticks = 0
@@ -23,6 +24,7 @@ async def scheduler_loop(interval_s: float) -> None:
             await scheduler_tick.kiq()
             if ticks % max(1, int(3600 / interval_s)) == 0:
                 await refresh_tokens.kiq()  # hourly check; refreshes only what is due
+                await cleanup.kiq()
         except Exception as exc:  # a broker hiccup must not end the loop
             log.warning("scheduler tick failed", error=str(exc))
         ticks += 1

@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     image_max_pixels: int = Field(50_000_000, gt=0, description="Pillow pixel limit.")
     image_workers: int = Field(2, ge=1, le=32, description="Processes for image encoding.")
     webp_quality: int = Field(85, ge=1, le=100, description="WebP quality.")
-    webp_method: int = Field(0, ge=0, le=6, description="WebP method (0 fastest).")
+    webp_method: int = Field(1, ge=0, le=6, description="WebP method (0 fastest, 6 smallest).")
     avif_enabled: bool = Field(False, description="Also write AVIF variants.")
     avif_quality: int = Field(60, ge=1, le=100, description="AVIF quality.")
     avif_speed: int = Field(8, ge=0, le=10, description="AVIF encoder speed (10 fastest).")

@@ -13,6 +13,7 @@ from instagram_service.settings import Broker, get_settings
 TASK_MODULES = [
     "instagram_service.sync.tasks",
     "instagram_service.accounts.tasks",
+    "instagram_service.media.tasks",
 ]
 
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from instagram_service.accounts.profile import apply_profile
 from instagram_service.db import utcnow
 from instagram_service.errors import BadRequest, NotFound
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
-from instagram_service.accounts.profile import apply_profile
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
 from instagram_service.security import TokenCipher
 

@@ -154,7 +154,7 @@ class SafeDownloader:
                 headers={"Host": current.netloc.decode(), "Accept-Encoding": "identity"},
                 extensions={"sni_hostname": current.host},
             )
-            response = await self._http.send(request, stream=True)
+            response = await self._http.send(request, stream=True, follow_redirects=False)
             try:
                 if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                     current = self._parse(str(current.join(response.headers["location"])))

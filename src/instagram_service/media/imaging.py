@@ -75,7 +75,7 @@ def avif_supported() -> bool:
 @dataclass(frozen=True, slots=True)
 class ImageOptions:
     webp_quality: float = 85
-    webp_method: int = 0
+    webp_method: int = 1  # 0 is 3 ms faster but up to +50 % bytes on smooth photos
     max_pixels: int = 50_000_000
     background: tuple[int, int, int] = (255, 255, 255)
     keep_icc: bool = False
@@ -260,7 +260,9 @@ def _orientation(img: Image.Image) -> int | None:
 
 
 def _check_gif_frames(img: Image.Image) -> None:
-    """Later GIF frames may declare gigapixel extents: seeking runs Pillow's bomb check."""
+    """Later GIF frames may declare gigapixel extents: seeking runs Pillow's bomb check.
+
+    This decodes the frames (~7 ms per 800 px frame); Instagram serves no GIFs, so rare."""
     with suppress(EOFError):
         for frame in range(1, MAX_GIF_FRAMES):
             img.seek(frame)

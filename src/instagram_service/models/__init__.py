@@ -5,7 +5,7 @@ from instagram_service.models.api_key import ApiKey
 from instagram_service.models.base import Base
 from instagram_service.models.content_filter import ContentFilter
 from instagram_service.models.image_fields import MediaStatus
-from instagram_service.models.post import MANUAL_FIELDS, InstagramPost
+from instagram_service.models.post import ADMIN_TEXT_FIELDS, MANUAL_FIELDS, InstagramPost
 from instagram_service.models.post_media import PostMedia
 from instagram_service.models.sync_job import ACTIVE_STATUSES, SyncJob, SyncStatus, SyncType
 from instagram_service.models.webhook_delivery import WebhookDelivery
@@ -13,6 +13,7 @@ from instagram_service.models.webhook_event import WebhookEvent, WebhookEventSta
 from instagram_service.models.webhook_subscription import EVENT_TYPES, WebhookSubscription
 
 __all__ = [
+    "ADMIN_TEXT_FIELDS",
     "ACTIVE_STATUSES",
     "EVENT_TYPES",
     "MANUAL_FIELDS",

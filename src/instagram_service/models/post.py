@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 # Moderation fields an admin can set by hand; once set, automation leaves them alone.
 MANUAL_FIELDS = ("is_approved", "is_featured", "gallery_category", "display_order")
+# Instagram fields an admin may override; listed in manual_fields too, so syncs keep them.
+ADMIN_TEXT_FIELDS = ("alt_text",)
 
 
 class InstagramPost(TimestampMixin, ImageFieldsMixin, Base):

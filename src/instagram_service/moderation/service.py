@@ -10,7 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from instagram_service.errors import NotFound, ServiceError
-from instagram_service.models import MANUAL_FIELDS, ContentFilter, InstagramPost
+from instagram_service.models import (
+    ADMIN_TEXT_FIELDS,
+    MANUAL_FIELDS,
+    ContentFilter,
+    InstagramPost,
+)
 from instagram_service.moderation.schemas import (
     FilterCreate,
     FilterUpdate,
@@ -82,9 +87,9 @@ def _set_by_admin(post: InstagramPost, values: dict[str, object]) -> None:
     reasons = dict(post.moderation_reason or {})
     for name, value in values.items():
         setattr(post, name, value)
+        if (name in MANUAL_FIELDS or name in ADMIN_TEXT_FIELDS) and name not in manual:
+            manual.append(name)  # later syncs leave it alone
         if name in MANUAL_FIELDS:
-            if name not in manual:
-                manual.append(name)
             reasons[REASON_KEYS[name]] = ADMIN
     # JSON columns track assignment, not mutation: assign new objects.
     post.manual_fields = manual

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
-# \w is unicode-aware in Python: letters and digits of every script, plus "_".
-_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
+# \w covers letters and digits of every script but not combining marks (Devanagari vowel
+# signs, for example), which belong inside a hashtag: they are added to the class.
+_MARKS = "".join(
+    chr(c) for c in range(0x300, 0x1E000) if unicodedata.category(chr(c)) in ("Mn", "Mc")
+)
+_WORD = f"[\\w{re.escape(_MARKS)}]"
+_HASHTAG = re.compile(f"(?<![\\w#])#({_WORD}+)")
 _MENTION = re.compile(r"(?<![\w@])@([\w](?:[\w.]*\w)?)")
 
 

@@ -26,6 +26,7 @@ from instagram_service.models import (
     InstagramAccount,
     InstagramPost,
     MediaStatus,
+    PostMedia,
     SyncJob,
     SyncStatus,
     SyncType,
@@ -38,6 +39,7 @@ from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
 log = get_logger(__name__)
 
 MAX_MEDIA_RETRIES = 3
+_RETRY = (MediaStatus.PENDING, MediaStatus.FAILED)
 
 
 @dataclass
@@ -179,14 +181,16 @@ async def _process_media(
     async with ctx.db.session() as session:
         account = await session.get(InstagramAccount, account_id)
         assert account is not None
+        child_waiting = (
+            select(PostMedia.id)
+            .where(PostMedia.post_id == InstagramPost.id, PostMedia.media_status.in_(_RETRY))
+            .exists()
+        )
         rows = await session.execute(
             select(InstagramPost.id).where(
                 InstagramPost.instagram_id.in_(instagram_ids),
-                (InstagramPost.media_status == MediaStatus.PENDING)
-                | (
-                    (InstagramPost.media_status == MediaStatus.FAILED)
-                    & (InstagramPost.sync_retry_count < MAX_MEDIA_RETRIES)
-                ),
+                InstagramPost.sync_retry_count < MAX_MEDIA_RETRIES,
+                InstagramPost.media_status.in_(_RETRY) | child_waiting,
             )
         )
         post_ids = [row[0] for row in rows]

@@ -135,6 +135,8 @@ def upsert_post(
 
     post = existing
     before = _image_path(post)
+    for name in post.manual_fields or ():
+        values.pop(name, None)  # an admin's override outlives syncs
     changed = _assign(post, values)
     if post.account_id != account.id:
         post.account_id = account.id
@@ -142,8 +144,9 @@ def upsert_post(
     if post.deleted_at is not None:  # listed again: it is back
         post.deleted_at = None
         changed.add("deleted_at")
-    if media.image_url and (before != _image_path(post) or post.media_status != MediaStatus.READY):
-        post.media_status = MediaStatus.PENDING
+    if media.image_url and before != _image_path(post):
+        post.media_status = MediaStatus.PENDING  # a new picture: download it, retries anew
+        post.sync_retry_count = 0
     if media.image_url is None and post.media_status == MediaStatus.PENDING:
         post.media_status = MediaStatus.NONE
     children_changed = _sync_children(post, media.children)

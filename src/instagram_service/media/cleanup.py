@@ -1,0 +1,41 @@
+"""Retention: the files of posts deleted longer ago than `media_retention_days` go."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from instagram_service.db import Database, utcnow
+from instagram_service.media.storage import LocalStorage, remove_files
+from instagram_service.models import InstagramPost, MediaStatus, PostMedia
+from instagram_service.settings import Settings
+
+
+def _clear(row: InstagramPost | PostMedia) -> list[str]:
+    keys = [str(v["key"]) for v in (row.variants or {}).values() if "key" in v]
+    row.variants = {}
+    row.local_image_path = row.thumbnail_path = row.optimized_path = row.large_path = None
+    row.media_status = MediaStatus.NONE
+    return keys
+
+
+async def cleanup_deleted_media(db: Database, settings: Settings) -> int:
+    """Remove the files of long-deleted posts; returns how many files went."""
+    cutoff = utcnow() - timedelta(days=settings.media_retention_days)
+    keys: list[str] = []
+    async with db.session() as session:
+        posts = await session.scalars(
+            select(InstagramPost)
+            .where(
+                InstagramPost.deleted_at < cutoff, InstagramPost.media_status != MediaStatus.NONE
+            )
+            .options(selectinload(InstagramPost.children))
+        )
+        for post in posts:
+            keys += _clear(post)
+            for child in post.children:
+                keys += _clear(child)
+    # Files go after the commit: a crash in between leaves files, never rows without them.
+    return await remove_files(LocalStorage(settings.media_root), keys)
