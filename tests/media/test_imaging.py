@@ -343,7 +343,7 @@ def test_options_from_settings_and_custom_variants() -> None:
     assert options.webp_quality == 70
     assert options.background == (16, 32, 48)
     assert options.keep_icc
-    assert options.webp_method == 0
+    assert options.webp_method == 1
     custom = ImageOptions(variants=(VariantSpec("optimized", 800), VariantSpec("thumbnail", 300)))
     result = process_image(fixture_bytes("exif-orientation-examples/Landscape_1.jpg"), custom)
     assert result.srcset == {"optimized": 800, "thumbnail": 300}
