@@ -21,6 +21,8 @@ from instagram_service.sync.engine import Progress as SyncProgress
 from instagram_service.sync.engine import run_sync_job
 
 console = Console()
+if not console.is_terminal:  # logs and CI: wide enough for the job table
+    console = Console(width=160)
 
 
 @asynccontextmanager

@@ -143,9 +143,9 @@ async def _walk(
         known = await _store_page(ctx, job_id, account_id, page.items, counters)
         seen.update(item.id for item in page.items)
         ctx.progress.pages += 1
+        await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
         if ctx.progress.on_page:
             ctx.progress.on_page(ctx.progress)
-        await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
         await _heartbeat(ctx.db, job_id, counters, stats)
         if walk == SyncType.INCREMENTAL and known and len(seen) >= max_recent:
             break  # met posts we have, and refreshed the newest max_posts_to_sync
