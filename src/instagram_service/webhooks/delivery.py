@@ -102,6 +102,10 @@ async def _claim(runtime: Runtime, delivery_id: int) -> Claimed | None:
         assert row is not None
         subscription = await session.get(WebhookSubscription, row.subscription_id)
         assert subscription is not None
+        if not subscription.is_active:  # disabled while this attempt waited
+            row.status = DeliveryStatus.CANCELLED
+            row.error = "the subscription is disabled"
+            return None
         return Claimed(
             delivery_id=row.id,
             subscription_id=subscription.id,
