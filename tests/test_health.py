@@ -44,3 +44,16 @@ async def test_readyz_reports_unmigrated_database(settings: Settings, tmp_path: 
     await empty.dispose()
     assert response.status_code == 503
     assert "run migrate" in response.json()["detail"]
+
+
+async def test_metrics_need_a_key_and_expose_counters(api: httpx.AsyncClient, db: Database) -> None:
+    from instagram_service.apikeys.service import create_key
+
+    assert (await api.get("/metrics")).status_code == 401
+    async with db.session() as session:
+        key, plain = await create_key(session, name="prometheus", scope="read")
+    response = await api.get("/metrics", headers={"Authorization": f"Bearer {plain}"})
+    async with db.session() as session:
+        await session.delete(await session.merge(key))
+    assert response.status_code == 200
+    assert "igs_sync_jobs_total" in response.text or "igs_http_requests_total" in response.text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from instagram_service.apikeys.auth import ReadKey
 from instagram_service.deps import DatabaseDep
 from instagram_service.migrate import current_revision, head_revision
 
@@ -33,3 +35,9 @@ async def readyz(db: DatabaseDep) -> JSONResponse:
         detail = f"database schema at revision {current}, expected {head}: run migrate"
         return JSONResponse({"status": "not ready", "detail": detail}, status_code=503)
     return JSONResponse({"status": "ready", "revision": current})
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(_: ReadKey) -> Response:
+    """Prometheus metrics (scrape with `authorization: {credentials: <read key>}`)."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

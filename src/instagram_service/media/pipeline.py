@@ -35,6 +35,7 @@ class Target:
     post_id: int
     child_id: int | None  # None: the post's own image
     instagram_id: str
+    parent_instagram_id: str
     url: str
     content_hash: str | None
 
@@ -130,18 +131,28 @@ class MediaPipeline:
                     url = image_url(row)
                     if url and row.media_status != MediaStatus.READY:
                         targets.append(
-                            Target(post.id, child_id, row.instagram_id, url, row.content_hash)
+                            Target(
+                                post.id,
+                                child_id,
+                                row.instagram_id,
+                                post.instagram_id,
+                                url,
+                                row.content_hash,
+                            )
                         )
             return targets
 
     async def _one(self, target: Target, token: str) -> TargetResult:
         async def refresh() -> str | None:
+            """A fresh link for an expired one: the media itself, or its album's children."""
             try:
-                media = await self.client.get_media(token, target.instagram_id)
+                if target.child_id is None:
+                    return (await self.client.get_media(token, target.instagram_id)).image_url
+                children = await self.client.get_children(token, target.parent_instagram_id)
             except InstagramError as exc:
                 log.warning("could not refresh an expired link", error=str(exc))
                 return None
-            return media.image_url
+            return next((c.image_url for c in children if c.id == target.instagram_id), None)
 
         try:
             download = await fetch_with_refresh(self.downloader, target.url, refresh)

@@ -1,0 +1,110 @@
+"""Syncs with the real media pipeline: files, failures that stay per post, expired links."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from instagram_service.db import Database
+from instagram_service.emulator.generate import generate_scenario
+from instagram_service.emulator.server import EmulatorHandle, running_emulator
+from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, SyncStatus
+from instagram_service.sync.seams import NoMediaSeam
+from tests.emulated import Env, emulated_runtime
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorHandle]:
+    with running_emulator(generate_scenario(1, 8, seed=5)) as handle:
+        yield handle
+
+
+@pytest.fixture
+async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
+    async with emulated_runtime(emulator, clean_db, tmp_path, media=True, image_workers=1) as e:
+        yield e
+
+
+async def _posts(env: Env) -> list[InstagramPost]:
+    async with env.db.session() as session:
+        rows = await session.scalars(
+            select(InstagramPost).options(selectinload(InstagramPost.children))
+        )
+        return list(rows)
+
+
+def _files(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+async def test_sync_stores_variants_once(env: Env) -> None:
+    account = await env.connect()
+    job = await env.sync(account.id)
+    assert job.status == SyncStatus.COMPLETED
+    assert job.posts_failed == 0
+    posts = await _posts(env)
+    with_image = [p for p in posts if p.media_status != MediaStatus.NONE]
+    assert with_image
+    for post in with_image:
+        assert post.media_status == MediaStatus.READY, post.media_error
+        assert {"original", "thumbnail", "optimized"} <= set(post.variants)
+        assert post.variants["thumbnail"]["width"] <= 300
+        assert post.blurhash
+        assert post.dominant_color
+        assert post.dominant_color.startswith("#")
+        for child in post.children:
+            if child.media_status != MediaStatus.NONE:
+                assert child.media_status == MediaStatus.READY
+    root = env.runtime.settings.media_root
+    files = _files(root)
+    assert any(p.parent.name == "thumbnails" for p in files)
+    assert any(p.parent.name == "optimized" for p in files)
+    env.emulator.state.reset_stats()
+    again = await env.sync(account.id)
+    assert again.status == SyncStatus.COMPLETED
+    assert _files(root) == files  # nothing downloaded or written again
+    assert "/cdn" not in str(env.emulator.state.stats()["calls_by_path"])
+
+
+async def test_broken_images_fail_their_posts_not_the_job(env: Env) -> None:
+    account = await env.connect()
+    env.emulator.state.set_faults(truncate_images=True)
+    job = await env.sync(account.id)
+    env.emulator.state.reset_faults()
+    assert job.status == SyncStatus.COMPLETED
+    assert job.posts_failed > 0
+    failed = [p for p in await _posts(env) if p.media_status == MediaStatus.FAILED]
+    assert len(failed) == job.posts_failed
+    for post in failed:
+        assert post.sync_error
+        assert post.sync_retry_count == 1
+        assert not post.variants
+    # The next sync retries them and succeeds.
+    retry = await env.sync(account.id)
+    assert retry.posts_failed == 0
+    assert all(p.media_status != MediaStatus.FAILED for p in await _posts(env))
+    assert all(p.sync_error is None for p in await _posts(env))
+
+
+async def test_expired_links_are_refreshed_through_the_api(env: Env) -> None:
+    account = await env.connect()
+    pipeline = env.runtime.media
+    env.runtime.media = NoMediaSeam()  # store the posts with their links only
+    await env.sync(account.id)
+    env.runtime.media = pipeline
+    state = env.emulator.state
+    state.advance_clock(state.scenario.link_lifetime_s * 3)  # every stored link has expired
+    state.reset_stats()
+    posts = await _posts(env)
+    async with env.db.session() as session:
+        stored = await session.get(InstagramAccount, account.id)
+        assert stored is not None
+    outcome = await pipeline.process_posts(stored, env.token(), [p.id for p in posts])
+    assert outcome.failed_post_ids == []
+    refreshed = [path for path in state.stats()["calls_by_path"] if not path.endswith("/media")]
+    assert refreshed, "no fresh media_url was asked for"
+    assert all(p.media_status in (MediaStatus.READY, MediaStatus.NONE) for p in await _posts(env))
