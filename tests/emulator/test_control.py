@@ -21,7 +21,11 @@ from instagram_service.emulator.server import serve_in_thread
 from instagram_service.emulator.webhooks import sign
 from tests.emulator.conftest import DEMO_TOKEN, DEMO_USER
 
-VECTORS = Path("/work/shared/fixtures/webhooks/derived/x_hub_signature_256_vectors.json")
+# shared/ sits beside the repository (here and in CI).
+VECTORS = (
+    Path(__file__).resolve().parents[3]
+    / "shared/fixtures/webhooks/derived/x_hub_signature_256_vectors.json"
+)
 
 
 class Receiver:

@@ -28,9 +28,8 @@ from instagram_service.instagram.errors import error_from_response
 from instagram_service.instagram.usage import parse_usage_headers
 from instagram_service.settings import Settings
 
+# shared/ sits beside the repository (here and in CI).
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "instagram-api"
-if not FIXTURES.is_dir():
-    FIXTURES = Path("/work/shared/fixtures/instagram-api")
 pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared fixtures not found")
 
 
