@@ -24,6 +24,7 @@ from instagram_service.runtime import build_runtime, set_runtime
 from instagram_service.scheduler import background_scheduler
 from instagram_service.settings import Settings, get_settings
 from instagram_service.sync.routes import router as sync_router
+from instagram_service.webhooks.routes import router as webhooks_router
 from instagram_service.worker import broker, import_task_modules
 
 log = get_logger(__name__)
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         accounts_router,
         sync_router,
         keys_router,
+        webhooks_router,
     )
     for router in routers:
         app.include_router(router)

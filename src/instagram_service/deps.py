@@ -34,6 +34,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await commit_and_run_hooks(session)
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit (and its after-commit hooks) happen before the response is
+# sent, so a 2xx always means the change is stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -17,11 +17,13 @@ async def scheduler_loop(interval_s: float) -> None:
     from instagram_service.accounts.tasks import refresh_tokens
     from instagram_service.media.tasks import cleanup
     from instagram_service.sync.tasks import scheduler_tick
+    from instagram_service.webhooks.tasks import sweep
 
     ticks = 0
     while True:
         try:
             await scheduler_tick.kiq()
+            await sweep.kiq()  # webhook retries that are due, lost deliveries and events
             if ticks % max(1, int(3600 / interval_s)) == 0:
                 await refresh_tokens.kiq()  # hourly check; refreshes only what is due
                 await cleanup.kiq()

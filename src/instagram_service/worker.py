@@ -14,6 +14,7 @@ TASK_MODULES = [
     "instagram_service.sync.tasks",
     "instagram_service.accounts.tasks",
     "instagram_service.media.tasks",
+    "instagram_service.webhooks.tasks",
 ]
 
 

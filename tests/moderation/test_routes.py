@@ -161,7 +161,7 @@ async def test_patch_post_sticks_through_a_rerun(
     assert response.status_code == 200, response.text
     out = response.json()
     assert out["status"] == "approved"
-    assert out["manual_fields"] == ["is_approved", "display_order"]
+    assert out["manual_fields"] == ["is_approved", "display_order", "alt_text"]
     assert out["moderation_reason"] == {"approval": "admin", "order": "admin"}
     assert (out["id"], out["instagram_id"], out["permalink"]) == (
         post.id,

@@ -57,7 +57,7 @@ async def test_patch_marks_fields_manual(session: AsyncSession) -> None:
     post = await make_post(session, account, moderation_reason={"approval": "default: x"})
     patch = PostPatch(is_featured=True, gallery_category="portfolio", alt_text="A bob cut")
     await service.update_post(session, post.id, patch)
-    assert post.manual_fields == ["is_featured", "gallery_category"]
+    assert post.manual_fields == ["is_featured", "gallery_category", "alt_text"]
     assert post.moderation_reason == {
         "approval": "default: x",
         "featured": "admin",

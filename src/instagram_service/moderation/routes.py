@@ -18,6 +18,7 @@ from instagram_service.moderation.schemas import (
     PostPatch,
     RerunOut,
 )
+from instagram_service.sync.events import emit_admin_changes, public_state
 
 router = APIRouter(prefix="/api/v1", tags=["moderation"])
 
@@ -60,7 +61,10 @@ async def update_post(
     post_id: int, body: PostPatch, session: SessionDep, _: AdminKey
 ) -> AdminPostOut:
     """Set moderation fields by hand; the rules and later syncs leave them alone."""
-    return AdminPostOut.from_post(await service.update_post(session, post_id, body))
+    before = await public_state(session, [post_id])
+    post = await service.update_post(session, post_id, body)
+    await emit_admin_changes(session, before)
+    return AdminPostOut.from_post(post)
 
 
 @router.post("/posts/bulk-moderation", response_model=BulkModerationOut)
@@ -68,7 +72,9 @@ async def bulk_moderation(
     body: BulkModeration, session: SessionDep, _: AdminKey
 ) -> BulkModerationOut:
     """Approve or reject posts by id, all or none: unknown ids give 404 and change nothing."""
+    before = await public_state(session, body.ids)
     ids = await service.bulk_moderate(session, body.ids, body.action)
+    await emit_admin_changes(session, before)
     return BulkModerationOut(action=body.action, updated=len(ids), ids=ids)
 
 
@@ -77,7 +83,9 @@ async def reset_moderation(
     post_id: int, session: SessionDep, settings: SettingsDep, _: AdminKey
 ) -> AdminPostOut:
     """Forget the admin's decisions on a post and apply the rules again now."""
+    before = await public_state(session, [post_id])
     post = await service.reset_moderation(session, settings, post_id)
+    await emit_admin_changes(session, before)
     return AdminPostOut.from_post(post)
 
 

@@ -32,9 +32,17 @@ from instagram_service.models import (
     SyncType,
 )
 from instagram_service.observability import POSTS_SYNCED, SYNC_JOBS, get_logger
+from instagram_service.posts.schemas import is_public
 from instagram_service.security import TokenCipher
+from instagram_service.sync.events import (
+    PageChanges,
+    emit_page_changes,
+    emit_removed,
+    emit_sync_summary,
+)
 from instagram_service.sync.seams import MediaSeam, ModerationSeam
 from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
+from instagram_service.webhooks.emit import emit_account_needs_reauth, emit_event
 
 log = get_logger(__name__)
 
@@ -106,7 +114,8 @@ async def run_sync_job(ctx: SyncContext, job_id: int) -> SyncJob | None:
         token = ctx.cipher.decrypt(encrypted)
         seen = await _walk(ctx, job_id, account_id, token, walk, stats, counters)
         if walk == SyncType.FULL:
-            counters.deleted = await _soft_delete_missing(ctx.db, account_id, seen)
+            counters.deleted, removed = await _soft_delete_missing(ctx.db, account_id, seen)
+            counters.public_changes += removed
     except BaseException as exc:  # recorded on the job below; re-raised if not an Exception
         error = exc
     return await _finish(ctx, job_id, account_id, walk, stats, counters, error)
@@ -119,6 +128,7 @@ class _Counters:
     updated: int = 0
     failed: int = 0
     deleted: int = 0
+    public_changes: int = 0
 
 
 async def _walk(
@@ -140,10 +150,12 @@ async def _walk(
             apply_profile(account, profile)
     pages = ctx.client.iter_media_pages(token, "me", limit=ctx.page_size, stats=stats)
     async for page in pages:
-        known = await _store_page(ctx, job_id, account_id, page.items, counters)
+        known, changes = await _store_page(ctx, account_id, page.items, counters)
         seen.update(item.id for item in page.items)
         ctx.progress.pages += 1
         await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
+        async with ctx.db.session() as session:
+            counters.public_changes += await emit_page_changes(session, changes)
         if ctx.progress.on_page:
             ctx.progress.on_page(ctx.progress)
         await _heartbeat(ctx.db, job_id, counters, stats)
@@ -153,14 +165,18 @@ async def _walk(
 
 
 async def _store_page(
-    ctx: SyncContext, job_id: int, account_id: int, items: list[IGMedia], counters: _Counters
-) -> bool:
-    """Upsert one page in one transaction; returns whether it held posts we already had."""
+    ctx: SyncContext, account_id: int, items: list[IGMedia], counters: _Counters
+) -> tuple[bool, PageChanges]:
+    """Upsert one page in one transaction; returns whether it held posts we already had,
+    and what the CMS must hear about once the page's images are in."""
     async with ctx.db.session() as session:
         account = await session.get(InstagramAccount, account_id)
         assert account is not None
         moderator = await ctx.moderation.prepare(session)
         existing = await load_posts(session, [item.id for item in items])
+        changes = PageChanges({item.id: False for item in items})
+        for post in existing.values():
+            changes.was_public[post.instagram_id] = is_public(post)
         for item in items:
             outcome, _post = upsert_post(session, account, item, existing.get(item.id), moderator)
             counters.processed += 1
@@ -168,11 +184,13 @@ async def _store_page(
                 counters.added += 1
             elif outcome is Outcome.UPDATED:
                 counters.updated += 1
+            if outcome is not Outcome.UNCHANGED:
+                changes.changed.add(item.id)
             POSTS_SYNCED.labels(outcome.value).inc()
             ctx.progress.posts += 1
             if ctx.progress.on_post:
                 ctx.progress.on_post(ctx.progress)
-    return bool(existing)
+    return bool(existing), changes
 
 
 async def _process_media(
@@ -217,7 +235,7 @@ async def _heartbeat(db: Database, job_id: int, counters: _Counters, stats: Call
         )
 
 
-async def _soft_delete_missing(db: Database, account_id: int, seen: set[str]) -> int:
+async def _soft_delete_missing(db: Database, account_id: int, seen: set[str]) -> tuple[int, int]:
     """After a complete FULL walk only: posts Instagram no longer lists leave the gallery."""
     async with db.session() as session:
         rows = await session.scalars(
@@ -227,9 +245,11 @@ async def _soft_delete_missing(db: Database, account_id: int, seen: set[str]) ->
         )
         now = utcnow()
         gone = [post for post in rows if post.instagram_id not in seen]
+        visible = [post for post in gone if is_public(post)]
         for post in gone:
             post.deleted_at = now
-        return len(gone)
+        await emit_removed(session, visible)
+        return len(gone), len(visible)
 
 
 async def _finish(
@@ -267,6 +287,10 @@ async def _finish(
             await session.flush()  # the job stops being active before a follow-up is added
             if isinstance(error, RateLimited) and job.retry_after is not None:
                 session.add(_follow_up(job, job.retry_after))
+            await emit_event(session, "sync.failed", _failure_data(job, account))
+            if isinstance(error, TokenInvalid):
+                await emit_account_needs_reauth(session, account, error.reason)
+        await emit_sync_summary(session, job_id, counters.public_changes)
         SYNC_JOBS.labels(job.status).inc()
     if error is not None and not isinstance(error, Exception):
         raise error  # KeyboardInterrupt, CancelledError: recorded, then propagated
@@ -282,6 +306,17 @@ async def _finish(
         api_calls=stats.calls,
     )
     return job
+
+
+def _failure_data(job: SyncJob, account: InstagramAccount) -> dict[str, object]:
+    return {
+        "job_id": job.id,
+        "account_id": account.id,
+        "username": account.username,
+        "error": job.error_message,
+        "rate_limited": job.rate_limit_hit,
+        "retry_after": job.retry_after.isoformat() if job.retry_after else None,
+    }
 
 
 def _follow_up(job: SyncJob, when: datetime) -> SyncJob:
