@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
 
     # Instagram API
-    api_flavour: ApiFlavour = Field(ApiFlavour.INSTAGRAM_LOGIN, description="instagram|facebook.")
+    api_flavour: ApiFlavour = Field(ApiFlavour.INSTAGRAM_LOGIN, description="Instagram Login (instagram) or Facebook Login (facebook).")
     graph_base_url: str = Field("https://graph.instagram.com", description="Graph API host.")
     graph_api_version: str = Field("v25.0", description="Graph API version prefix.")
     oauth_token_url: str = Field(
@@ -242,3 +242,22 @@ def settings_error_message(exc: ValidationError) -> str:
         name = f"IGS_{field.upper()}" if field != "settings" else "IGS_* settings"
         lines.append(f"  {name}: {error['msg']}")
     return "\n".join(lines)
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated from this class (a test keeps them equal)."""
+    rows = ["| variable | default | description |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        if info.default_factory is not None:
+            default: Any = info.default_factory()  # type: ignore[call-arg]
+        else:
+            default = info.default
+        if isinstance(default, list):
+            default = ",".join(str(item) for item in default)
+        shown = "(none)" if default in (None, "") else f"`{default}`"
+        if name == "database_url":
+            shown = "SQLite file in `IGS_DATA_DIR`"
+        elif name == "media_dir":
+            shown = "`$IGS_DATA_DIR/media`"
+        rows.append(f"| `IGS_{name.upper()}` | {shown} | {info.description or ''} |")
+    return "\n".join(rows)
