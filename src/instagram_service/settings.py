@@ -60,7 +60,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
 
     # Instagram API
-    api_flavour: ApiFlavour = Field(ApiFlavour.INSTAGRAM_LOGIN, description="Instagram Login (instagram) or Facebook Login (facebook).")
+    api_flavour: ApiFlavour = Field(
+        ApiFlavour.INSTAGRAM_LOGIN,
+        description="Instagram Login (instagram) or Facebook Login (facebook).",
+    )
     graph_base_url: str = Field("https://graph.instagram.com", description="Graph API host.")
     graph_api_version: str = Field("v25.0", description="Graph API version prefix.")
     oauth_token_url: str = Field(
