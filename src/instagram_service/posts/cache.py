@@ -10,11 +10,13 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from instagram_service.db import Database
-from instagram_service.models import InstagramPost, PostMedia
+from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,12 @@ class GalleryCache:
         self._entries: dict[str, CachedBody] = {}
         self._state: tuple[object, ...] | None = None
         self._checked_at = 0.0
+        self._generation = 0
 
     def invalidate(self) -> None:
         self._entries.clear()
         self._checked_at = 0.0
+        self._generation += 1
 
     async def _check(self, db: Database) -> None:
         now = time.monotonic()
@@ -51,6 +55,7 @@ class GalleryCache:
         state = (*posts, *media)
         if state != self._state:
             self._entries.clear()
+            self._generation += 1
             self._state = state
         self._checked_at = now
 
@@ -60,12 +65,37 @@ class GalleryCache:
         await self._check(db)
         cached = self._entries.get(key)
         if cached is None:
+            generation = self._generation
             body = await build()
             cached = CachedBody(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
-            self._entries[key] = cached
+            if generation == self._generation:  # else built from rows older than a change
+                self._entries[key] = cached
         return cached
 
 
 gallery_cache = GalleryCache()
+
+
+# In this process, a commit that changed posts (an admin's PATCH, a sync) drops the cache at
+# once, so the next gallery response (and its ETag) shows the change.
+_WATCHED = (InstagramPost, PostMedia, InstagramAccount)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _context: Any) -> None:
+    changed = (*session.new, *session.deleted, *session.dirty)
+    if any(isinstance(row, _WATCHED) for row in changed):
+        session.info["gallery_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _drop_on_commit(session: Session) -> None:
+    if session.info.pop("gallery_changed", False):
+        gallery_cache.invalidate()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    session.info.pop("gallery_changed", None)
