@@ -29,7 +29,7 @@ async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> A
     await broker.startup()
     async with emulated_runtime(
         emulator, clean_db, tmp_path, media=True, image_workers=1,
-        webhook_allow_private_targets=True,
+        webhook_allow_private_targets=True, webhook_retry_inline_max_s=0,
     ) as e:  # fmt: skip
         async with e.db.session() as session:
             session.add(
