@@ -1,0 +1,194 @@
+"""HTTP caching (ETags, 304, Cache-Control), image routes, and CORS."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from instagram_service.app import create_app
+from instagram_service.db import Database
+from instagram_service.settings import Settings
+from tests.api.conftest import Data, Keys
+
+GALLERY_PATHS = ["/api/v1/gallery", "/api/v1/gallery/featured", "/api/v1/gallery?category=general"]
+
+
+@pytest.mark.parametrize("path", GALLERY_PATHS)
+async def test_gallery_etag_and_304(
+    client: httpx.AsyncClient, app_settings: Settings, path: str
+) -> None:
+    first = await client.get(path)
+    etag = first.headers["etag"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
+    max_age = app_settings.gallery_cache_seconds
+    assert first.headers["cache-control"] == (
+        f"public, max-age={max_age}, stale-while-revalidate={max_age * 10}"
+    )
+    again = await client.get(path)
+    assert again.headers["etag"] == etag and again.content == first.content
+    for sent in (etag, f'"other", {etag}'):
+        not_modified = await client.get(path, headers={"If-None-Match": sent})
+        assert not_modified.status_code == 304
+        assert not_modified.content == b""
+        assert not_modified.headers["etag"] == etag
+        assert "max-age" in not_modified.headers["cache-control"]
+    stale = await client.get(path, headers={"If-None-Match": '"old"'})
+    assert stale.status_code == 200 and stale.content == first.content
+
+
+async def test_etag_differs_between_pages(client: httpx.AsyncClient) -> None:
+    one = await client.get("/api/v1/gallery", params={"limit": 2})
+    two = await client.get("/api/v1/gallery", params={"limit": 2, "offset": 2})
+    assert one.headers["etag"] != two.headers["etag"]
+
+
+async def test_etag_changes_when_a_visible_post_changes(
+    client: httpx.AsyncClient, data: Data, keys: Keys
+) -> None:
+    post_id = data.ordered
+    before = await client.get("/api/v1/gallery")
+    featured_before = await client.get("/api/v1/gallery/featured")
+    try:
+        patched = await client.patch(
+            f"/api/v1/posts/{post_id}", json={"is_featured": True}, headers=keys.admin
+        )
+        assert patched.status_code == 200, patched.text
+        after = await client.get("/api/v1/gallery", headers={"If-None-Match": before.headers["etag"]})
+        assert after.status_code == 200
+        assert after.headers["etag"] != before.headers["etag"]
+        assert after.json()["items"][0]["id"] == post_id  # featured now, display order -5
+        featured = await client.get("/api/v1/gallery/featured")
+        assert featured.headers["etag"] != featured_before.headers["etag"]
+        assert post_id in [item["id"] for item in featured.json()["items"]]
+    finally:
+        restored = await client.patch(
+            f"/api/v1/posts/{post_id}", json={"is_featured": False}, headers=keys.admin
+        )
+        assert restored.status_code == 200
+    back = await client.get("/api/v1/gallery")
+    assert back.content == before.content and back.headers["etag"] == before.headers["etag"]
+
+
+async def test_hiding_a_post_changes_the_gallery_at_once(
+    client: httpx.AsyncClient, data: Data, keys: Keys
+) -> None:
+    post_id = data.ordered
+    before = (await client.get("/api/v1/gallery")).json()
+    try:
+        response = await client.patch(
+            f"/api/v1/posts/{post_id}", json={"is_approved": False}, headers=keys.admin
+        )
+        assert response.status_code == 200
+        after = (await client.get("/api/v1/gallery")).json()
+        assert after["total"] == before["total"] - 1
+        assert post_id not in [item["id"] for item in after["items"]]
+        assert (await client.get(f"/api/v1/posts/{post_id}")).status_code == 404
+        assert (await client.get(f"/images/{post_id}/thumbnail")).status_code == 404
+    finally:
+        await client.patch(
+            f"/api/v1/posts/{post_id}", json={"is_approved": True}, headers=keys.admin
+        )
+    assert (await client.get("/api/v1/gallery")).json()["total"] == before["total"]
+
+
+def image_urls(item: dict[str, object]) -> dict[str, str]:
+    image = item["image"]
+    assert isinstance(image, dict)
+    return dict(image["urls"])
+
+
+async def test_image_routes(client: httpx.AsyncClient, data: Data) -> None:
+    items = (await client.get("/api/v1/gallery", params={"limit": 100})).json()["items"]
+    item = next(i for i in items if i["id"] == data.ordered)
+    urls = image_urls(item)
+    assert set(urls) >= {"original", "thumbnail", "optimized"}
+    for name, url in urls.items():
+        response = await client.get(url)
+        assert response.status_code == 200, (name, response.text)
+        variant = data.posts[data.ordered].variants[name]
+        expected_type = {"webp": "image/webp", "jpeg": "image/jpeg", "png": "image/png"}
+        assert response.headers["content-type"] == expected_type[variant["format"]]
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        etag = response.headers["etag"]
+        assert re.fullmatch(r'"[A-Za-z0-9_.-]+"', etag)
+        assert not etag.startswith("W/")
+        if response.headers["content-type"] == "image/webp":
+            assert response.content[:4] == b"RIFF" and response.content[8:12] == b"WEBP"
+        not_modified = await client.get(url, headers={"If-None-Match": etag})
+        assert not_modified.status_code == 304 and not_modified.content == b""
+        assert not_modified.headers["etag"] == etag
+
+
+async def test_image_without_matching_version_is_not_immutable(
+    client: httpx.AsyncClient, data: Data
+) -> None:
+    for query in ("", "?v=0000000000ab", "?v="):
+        response = await client.get(f"/images/{data.ordered}/thumbnail{query}")
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "public, max-age=300"
+
+
+async def test_carousel_child_images(client: httpx.AsyncClient, data: Data) -> None:
+    post = data.posts[data.carousel]
+    for child in post.children:
+        version = (child.content_hash or "")[:12]
+        url = f"/images/{post.id}/{child.position}/optimized?v={version}"
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    missing = await client.get(f"/images/{post.id}/{len(post.children)}/optimized")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": f"post {post.id} has no image {len(post.children)}"}
+
+
+async def test_image_routes_hide_what_the_gallery_hides(
+    client: httpx.AsyncClient, data: Data
+) -> None:
+    for post_id in sorted(data.hidden) + [999999]:
+        for path in (f"/images/{post_id}/thumbnail", f"/images/{post_id}/0/thumbnail"):
+            response = await client.get(path)
+            assert response.status_code == 404, path
+            assert response.json() == {"detail": f"post {post_id} not found"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/images/1/huge",
+        "/images/1/thumbnail.png",
+        "/images/x/thumbnail",
+        "/images/1/21/thumbnail",
+        "/images/1/-1/thumbnail",
+        "/images/1/thumbnail?v=XYZ",
+    ],
+)
+async def test_bad_image_paths_are_422(client: httpx.AsyncClient, path: str) -> None:
+    assert (await client.get(path)).status_code == 422
+
+
+async def test_cors(app_settings: Settings, db: Database) -> None:
+    settings = app_settings.model_copy(update={"cors_origins": ["https://shop.example"]})
+    app = create_app(settings, database=db)
+    transport = httpx.ASGITransport(app=app)
+    preflight = {
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "if-none-match",
+    }
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        allowed = await http.options(
+            "/api/v1/gallery", headers={"Origin": "https://shop.example", **preflight}
+        )
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
+        refused = await http.options(
+            "/api/v1/gallery", headers={"Origin": "https://evil.example", **preflight}
+        )
+        assert refused.status_code == 400
+        assert "access-control-allow-origin" not in refused.headers
+        simple = await http.get("/api/v1/gallery", headers={"Origin": "https://shop.example"})
+        assert simple.headers["access-control-allow-origin"] == "https://shop.example"
+        assert "etag" in simple.headers["access-control-expose-headers"].lower()
+        other = await http.get("/api/v1/gallery", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
