@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,9 +26,10 @@ from instagram_service.instagram import (
 from instagram_service.instagram.errors import error_from_response
 from instagram_service.instagram.usage import parse_usage_headers
 from instagram_service.settings import Settings
+from tests.shared_fixtures import SHARED_FIXTURES
 
 # shared/ sits beside the repository (here and in CI).
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "instagram-api"
+FIXTURES = SHARED_FIXTURES / "instagram-api"
 pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared fixtures not found")
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-FIXTURES = Path(os.environ.get("IGS_TEST_FIXTURES", "/work/shared/fixtures")) / "images"
+from tests.shared_fixtures import SHARED_FIXTURES
+
+FIXTURES = SHARED_FIXTURES / "images"
 
 
 @pytest.fixture(scope="session")

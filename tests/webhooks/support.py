@@ -14,7 +14,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,8 +33,9 @@ from instagram_service.models import WebhookDelivery, WebhookEvent
 from instagram_service.settings import Settings
 from instagram_service.webhooks.routes import router
 from instagram_service.worker import broker
+from tests.shared_fixtures import SHARED_FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures/webhooks")
+FIXTURES = SHARED_FIXTURES / "webhooks"
 CALLBACK = "/api/v1/webhooks/instagram"
 
 
