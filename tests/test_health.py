@@ -56,4 +56,4 @@ async def test_metrics_need_a_key_and_expose_counters(api: httpx.AsyncClient, db
     async with db.session() as session:
         await session.delete(await session.merge(key))
     assert response.status_code == 200
-    assert "igs_sync_jobs_total" in response.text or "igs_http_requests_total" in response.text
+    assert 'igs_http_requests_total{method="GET",route="/metrics",status="401"}' in response.text

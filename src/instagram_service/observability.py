@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from contextvars import ContextVar
 
@@ -54,6 +55,8 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level, format="%(message)s")
+    for noisy in ("taskiq", "alembic", "httpx"):  # one line per task, migration, request
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
@@ -76,15 +79,24 @@ class RequestIdMiddleware:
         token = request_id_var.set(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
+        status = 500
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
+        started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            # The route template, not the path: ids must not explode the label set.
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+            HTTP_LATENCY.labels(route).observe(time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
