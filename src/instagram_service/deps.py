@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from instagram_service.db import Database, commit_and_run_hooks, rollback_and_drop_hooks
+from instagram_service.db import Database
 from instagram_service.settings import Settings
 
 
@@ -24,14 +24,8 @@ def get_app_settings(request: Request) -> Settings:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One unit of work per request: committed if the route returns, else rolled back."""
-    db = get_database(request)
-    async with db.sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await rollback_and_drop_hooks(session)
-            raise
-        await commit_and_run_hooks(session)
+    async with get_database(request).session() as session:
+        yield session
 
 
 # scope="function": the commit (and its after-commit hooks) happen before the response is

@@ -59,6 +59,15 @@ async def connect_account(
     return account, created
 
 
+async def find_account(session: AsyncSession, ref: str | int) -> InstagramAccount | None:
+    """An account by our id, its Instagram user id, or its username (with or without @)."""
+    text = str(ref).lstrip("@")
+    match = (InstagramAccount.username == text) | (InstagramAccount.instagram_user_id == text)
+    if text.isdigit():
+        match = (InstagramAccount.id == int(text)) | (InstagramAccount.instagram_user_id == text)
+    return (await session.scalars(select(InstagramAccount).where(match))).first()
+
+
 async def list_accounts(session: AsyncSession) -> Sequence[InstagramAccount]:
     return (await session.scalars(select(InstagramAccount).order_by(InstagramAccount.id))).all()
 

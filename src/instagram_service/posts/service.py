@@ -9,8 +9,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from instagram_service.accounts.service import find_account
 from instagram_service.errors import NotFound
-from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus
+from instagram_service.models import InstagramPost, MediaStatus
 
 Q = TypeVar("Q", bound=Select[Any])
 
@@ -31,16 +32,9 @@ GALLERY_ORDER = (
 )
 
 
-async def _account_id(session: AsyncSession, account: str) -> int | None:
-    ref = account.lstrip("@")
-    query = select(InstagramAccount.id).where(
-        (InstagramAccount.username == ref) | (InstagramAccount.instagram_user_id == ref)
-    )
-    if ref.isdigit():
-        query = select(InstagramAccount.id).where(
-            (InstagramAccount.id == int(ref)) | (InstagramAccount.instagram_user_id == ref)
-        )
-    return (await session.scalars(query)).first()
+async def _account_id(session: AsyncSession, ref: str) -> int:
+    account = await find_account(session, ref)
+    return account.id if account is not None else -1  # unknown: matches nothing
 
 
 async def gallery(
@@ -57,7 +51,7 @@ async def gallery(
         query = query.where(InstagramPost.gallery_category == category)
     if account:
         account_id = await _account_id(session, account)
-        query = query.where(InstagramPost.account_id == (account_id or -1))
+        query = query.where(InstagramPost.account_id == account_id)
     if featured_only:
         query = query.where(InstagramPost.is_featured.is_(True))
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -117,7 +111,7 @@ async def admin_posts(
     if featured is not None:
         query = query.where(InstagramPost.is_featured.is_(featured))
     if account:
-        query = query.where(InstagramPost.account_id == (await _account_id(session, account) or -1))
+        query = query.where(InstagramPost.account_id == await _account_id(session, account))
     if search:
         words = [w for w in search.split() if w][:8]
         for word in words:

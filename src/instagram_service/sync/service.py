@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from instagram_service.accounts.service import find_account
 from instagram_service.db import utcnow
 from instagram_service.errors import BadRequest, NeedsReauth, NotFound
 from instagram_service.models import (
@@ -23,16 +24,7 @@ MAX_ATTEMPTS = 3
 
 
 async def get_account(session: AsyncSession, ref: str | int) -> InstagramAccount:
-    """An account by our id, its Instagram user id, or its username."""
-    text = str(ref).lstrip("@")
-    query = select(InstagramAccount).where(
-        (InstagramAccount.username == text) | (InstagramAccount.instagram_user_id == text)
-    )
-    if text.isdigit():
-        query = select(InstagramAccount).where(
-            (InstagramAccount.id == int(text)) | (InstagramAccount.instagram_user_id == text)
-        )
-    account = (await session.scalars(query)).first()
+    account = await find_account(session, ref)
     if account is None:
         raise NotFound(f"account {ref!r} not found")
     return account
