@@ -20,7 +20,8 @@ async def test_public_post_without_key(client: httpx.AsyncClient, data: Data) ->
     assert body["id"] == post_id
     assert body["instagram_id"] == data.posts[post_id].instagram_id
     assert body["permalink"] == data.posts[post_id].permalink
-    assert "status" not in body and "is_approved" not in body
+    assert "status" not in body
+    assert "is_approved" not in body
 
 
 async def test_hidden_posts_are_404_without_key(client: httpx.AsyncClient, data: Data) -> None:
@@ -97,13 +98,16 @@ async def test_admin_list_pages(client: httpx.AsyncClient, data: Data, keys: Key
 
 
 @pytest.mark.parametrize("status", ["pending", "approved", "rejected"])
-async def test_status_filter(client: httpx.AsyncClient, data: Data, keys: Keys, status: str) -> None:
+async def test_status_filter(
+    client: httpx.AsyncClient, data: Data, keys: Keys, status: str
+) -> None:
     expected = {"pending": None, "approved": True, "rejected": False}[status]
     wanted = {
         p.id for p in data.posts.values() if p.is_approved is expected and p.id != data.deleted
     }
     ids = await admin_ids(client, keys, status=status)
-    assert set(ids) == wanted and wanted
+    assert set(ids) == wanted
+    assert wanted
 
 
 async def test_deleted_filter(client: httpx.AsyncClient, data: Data, keys: Keys) -> None:
@@ -195,6 +199,7 @@ async def test_unknown_ids_are_404_with_a_message(
     response = await client.request(method, path, json=body, headers=keys.admin)
     assert response.status_code == 404, response.text
     detail = response.json()["detail"]
-    assert isinstance(detail, str) and "999999" in detail
+    assert isinstance(detail, str)
+    assert "999999" in detail
     if message:
         assert detail == message

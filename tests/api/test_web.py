@@ -27,7 +27,8 @@ async def test_gallery_etag_and_304(
         f"public, max-age={max_age}, stale-while-revalidate={max_age * 10}"
     )
     again = await client.get(path)
-    assert again.headers["etag"] == etag and again.content == first.content
+    assert again.headers["etag"] == etag
+    assert again.content == first.content
     for sent in (etag, f'"other", {etag}'):
         not_modified = await client.get(path, headers={"If-None-Match": sent})
         assert not_modified.status_code == 304
@@ -35,7 +36,8 @@ async def test_gallery_etag_and_304(
         assert not_modified.headers["etag"] == etag
         assert "max-age" in not_modified.headers["cache-control"]
     stale = await client.get(path, headers={"If-None-Match": '"old"'})
-    assert stale.status_code == 200 and stale.content == first.content
+    assert stale.status_code == 200
+    assert stale.content == first.content
 
 
 async def test_etag_differs_between_pages(client: httpx.AsyncClient) -> None:
@@ -55,7 +57,9 @@ async def test_etag_changes_when_a_visible_post_changes(
             f"/api/v1/posts/{post_id}", json={"is_featured": True}, headers=keys.admin
         )
         assert patched.status_code == 200, patched.text
-        after = await client.get("/api/v1/gallery", headers={"If-None-Match": before.headers["etag"]})
+        after = await client.get(
+            "/api/v1/gallery", headers={"If-None-Match": before.headers["etag"]}
+        )
         assert after.status_code == 200
         assert after.headers["etag"] != before.headers["etag"]
         assert after.json()["items"][0]["id"] == post_id  # featured now, display order -5
@@ -68,7 +72,8 @@ async def test_etag_changes_when_a_visible_post_changes(
         )
         assert restored.status_code == 200
     back = await client.get("/api/v1/gallery")
-    assert back.content == before.content and back.headers["etag"] == before.headers["etag"]
+    assert back.content == before.content
+    assert back.headers["etag"] == before.headers["etag"]
 
 
 async def test_hiding_a_post_changes_the_gallery_at_once(
@@ -115,9 +120,11 @@ async def test_image_routes(client: httpx.AsyncClient, data: Data) -> None:
         assert re.fullmatch(r'"[A-Za-z0-9_.-]+"', etag)
         assert not etag.startswith("W/")
         if response.headers["content-type"] == "image/webp":
-            assert response.content[:4] == b"RIFF" and response.content[8:12] == b"WEBP"
+            assert response.content[:4] == b"RIFF"
+            assert response.content[8:12] == b"WEBP"
         not_modified = await client.get(url, headers={"If-None-Match": etag})
-        assert not_modified.status_code == 304 and not_modified.content == b""
+        assert not_modified.status_code == 304
+        assert not_modified.content == b""
         assert not_modified.headers["etag"] == etag
 
 

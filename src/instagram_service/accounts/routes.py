@@ -7,7 +7,7 @@ from instagram_service.accounts import oauth, service
 from instagram_service.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
 from instagram_service.apikeys.auth import AdminKey, ReadKey
 from instagram_service.db import after_commit
-from instagram_service.deps import SessionDep, SettingsDep
+from instagram_service.deps import IdPath, SessionDep, SettingsDep
 from instagram_service.errors import BadRequest
 from instagram_service.media_cleanup import remove_media_files
 from instagram_service.runtime import get_runtime
@@ -62,14 +62,14 @@ async def callback(
 
 
 @router.get("/{account_id}", response_model=AccountOut)
-async def get_account(account_id: int, session: SessionDep, _: ReadKey) -> AccountOut:
+async def get_account(account_id: IdPath, session: SessionDep, _: ReadKey) -> AccountOut:
     """One account."""
     return AccountOut.model_validate(await service.get_account(session, account_id))
 
 
 @router.patch("/{account_id}", response_model=AccountOut)
 async def update_account(
-    account_id: int, body: AccountUpdate, session: SessionDep, _: AdminKey
+    account_id: IdPath, body: AccountUpdate, session: SessionDep, _: AdminKey
 ) -> AccountOut:
     """Change sync settings, or deactivate (`is_active: false`)."""
     account = await service.update_account(session, account_id, **body.model_dump())
@@ -77,7 +77,7 @@ async def update_account(
 
 
 @router.delete("/{account_id}", status_code=204)
-async def delete_account(account_id: int, session: SessionDep, _: AdminKey) -> None:
+async def delete_account(account_id: IdPath, session: SessionDep, _: AdminKey) -> None:
     """Delete the account with all its posts and their files."""
     keys = await service.delete_account(session, account_id)
     after_commit(session, lambda: remove_media_files(get_runtime().settings, keys))

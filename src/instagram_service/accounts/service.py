@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.accounts.profile import apply_profile
 from instagram_service.db import utcnow
+from instagram_service.deps import MAX_ID
 from instagram_service.errors import BadRequest, NotFound
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
@@ -63,7 +64,7 @@ async def find_account(session: AsyncSession, ref: str | int) -> InstagramAccoun
     """An account by our id, its Instagram user id, or its username (with or without @)."""
     text = str(ref).lstrip("@")
     match = (InstagramAccount.username == text) | (InstagramAccount.instagram_user_id == text)
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:  # "²".isdigit() too
         match = (InstagramAccount.id == int(text)) | (InstagramAccount.instagram_user_id == text)
     return (await session.scalars(select(InstagramAccount).where(match))).first()
 

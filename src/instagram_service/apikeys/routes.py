@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from instagram_service.apikeys import service
 from instagram_service.apikeys.auth import AdminKey
 from instagram_service.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from instagram_service.deps import SessionDep
+from instagram_service.deps import IdPath, SessionDep
 
 router = APIRouter(prefix="/api/v1/keys", tags=["api keys"])
 
@@ -24,6 +24,6 @@ async def create_key(body: ApiKeyCreate, session: SessionDep, _: AdminKey) -> Ap
 
 
 @router.delete("/{key_id}", response_model=ApiKeyOut)
-async def revoke_key(key_id: int, session: SessionDep, _: AdminKey) -> ApiKeyOut:
+async def revoke_key(key_id: IdPath, session: SessionDep, _: AdminKey) -> ApiKeyOut:
     """Revoke an API key."""
     return ApiKeyOut.model_validate(await service.revoke_key(session, key_id))

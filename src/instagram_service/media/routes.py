@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 
-from instagram_service.deps import SessionDep, SettingsDep
+from instagram_service.deps import IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
 from instagram_service.media.storage import LocalStorage
 from instagram_service.models import InstagramPost, PostMedia
@@ -70,7 +70,7 @@ async def post_image(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    post_id: int,
+    post_id: IdPath,
     variant: str = Path(pattern=VARIANT),
     v: str | None = Query(None, max_length=64, pattern=r"^[0-9a-f]*$"),
 ) -> Response:
@@ -86,7 +86,7 @@ async def child_image(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    post_id: int,
+    post_id: IdPath,
     index: int = Path(ge=0, le=20),
     variant: str = Path(pattern=VARIANT),
     v: str | None = Query(None, max_length=64, pattern=r"^[0-9a-f]*$"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from instagram_service.apikeys.auth import AdminKey, ReadKey
-from instagram_service.deps import DatabaseDep, SessionDep, SettingsDep
+from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.moderation import service
 from instagram_service.moderation.rerun import rerun_moderation
 from instagram_service.moderation.schemas import (
@@ -36,21 +36,21 @@ async def create_filter(body: FilterCreate, session: SessionDep, _: AdminKey) ->
 
 
 @router.get("/filters/{filter_id}", response_model=FilterOut)
-async def get_filter(filter_id: int, session: SessionDep, _: ReadKey) -> FilterOut:
+async def get_filter(filter_id: IdPath, session: SessionDep, _: ReadKey) -> FilterOut:
     """Get one content filter."""
     return FilterOut.model_validate(await service.get_filter(session, filter_id))
 
 
 @router.patch("/filters/{filter_id}", response_model=FilterOut)
 async def update_filter(
-    filter_id: int, body: FilterUpdate, session: SessionDep, _: AdminKey
+    filter_id: IdPath, body: FilterUpdate, session: SessionDep, _: AdminKey
 ) -> FilterOut:
     """Change some fields of a content filter."""
     return FilterOut.model_validate(await service.update_filter(session, filter_id, body))
 
 
 @router.delete("/filters/{filter_id}", status_code=204)
-async def delete_filter(filter_id: int, session: SessionDep, _: AdminKey) -> Response:
+async def delete_filter(filter_id: IdPath, session: SessionDep, _: AdminKey) -> Response:
     """Delete a content filter."""
     await service.delete_filter(session, filter_id)
     return Response(status_code=204)
@@ -58,7 +58,7 @@ async def delete_filter(filter_id: int, session: SessionDep, _: AdminKey) -> Res
 
 @router.patch("/posts/{post_id}", response_model=AdminPostOut)
 async def update_post(
-    post_id: int, body: PostPatch, session: SessionDep, _: AdminKey
+    post_id: IdPath, body: PostPatch, session: SessionDep, _: AdminKey
 ) -> AdminPostOut:
     """Set moderation fields by hand; the rules and later syncs leave them alone."""
     before = await public_state(session, [post_id])
@@ -80,7 +80,7 @@ async def bulk_moderation(
 
 @router.post("/posts/{post_id}/reset-moderation", response_model=AdminPostOut)
 async def reset_moderation(
-    post_id: int, session: SessionDep, settings: SettingsDep, _: AdminKey
+    post_id: IdPath, session: SessionDep, settings: SettingsDep, _: AdminKey
 ) -> AdminPostOut:
     """Forget the admin's decisions on a post and apply the rules again now."""
     before = await public_state(session, [post_id])

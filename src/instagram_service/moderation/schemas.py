@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from instagram_service.deps import MAX_ID
 from instagram_service.models import InstagramPost
 from instagram_service.moderation.categories import Category
 from instagram_service.moderation.text import clean_hashtag, phrase
@@ -230,7 +231,7 @@ class AdminPostOut(BaseModel):
 class BulkModeration(BaseModel):
     model_config = _FORBID
 
-    ids: list[int] = Field(min_length=1, max_length=1000)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=1000)
     action: Literal["approve", "reject"]
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 
 from instagram_service.apikeys.auth import OptionalKey, ReadKey
-from instagram_service.deps import DatabaseDep, SessionDep, SettingsDep
+from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.posts import service
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.posts.schemas import (
@@ -134,7 +134,7 @@ async def categories(
     responses=NOT_FOUND,
 )
 async def get_post(
-    post_id: int,
+    post_id: IdPath,
     session: SessionDep,
     settings: SettingsDep,
     key: OptionalKey,

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Response
 from instagram_service.accounts import service as accounts
 from instagram_service.apikeys.auth import AdminKey, ReadKey
 from instagram_service.db import after_commit
-from instagram_service.deps import SessionDep
+from instagram_service.deps import MAX_ID, IdPath, SessionDep
 from instagram_service.models import SyncStatus
 from instagram_service.sync import service
 from instagram_service.sync.schemas import (
@@ -66,7 +66,7 @@ async def status(session: SessionDep, _: ReadKey) -> SyncStatusOut:
 async def list_jobs(
     session: SessionDep,
     _: ReadKey,
-    account_id: int | None = None,
+    account_id: int | None = Query(None, ge=1, le=MAX_ID),
     status: SyncStatus | None = None,
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0),
@@ -85,6 +85,6 @@ async def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=SyncJobOut)
-async def get_job(job_id: int, session: SessionDep, _: ReadKey) -> SyncJobOut:
+async def get_job(job_id: IdPath, session: SessionDep, _: ReadKey) -> SyncJobOut:
     """One sync job with its counters."""
     return SyncJobOut.model_validate(await service.get_job(session, job_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from instagram_service.apikeys.auth import AdminKey
-from instagram_service.deps import SettingsDep
+from instagram_service.deps import IdPath, SettingsDep
 from instagram_service.security import TokenCipher
 from instagram_service.webhooks import subscriptions as service
 from instagram_service.webhooks.incoming import CommittedSession as SessionDep
@@ -43,7 +43,7 @@ async def create_subscription(
 
 @subscriptions_router.get("/{subscription_id}", response_model=SubscriptionOut)
 async def get_subscription(
-    subscription_id: int, session: SessionDep, _: AdminKey
+    subscription_id: IdPath, session: SessionDep, _: AdminKey
 ) -> SubscriptionOut:
     """One subscription (without its secret)."""
     return SubscriptionOut.model_validate(await service.get_subscription(session, subscription_id))
@@ -51,7 +51,7 @@ async def get_subscription(
 
 @subscriptions_router.patch("/{subscription_id}", response_model=SubscriptionOut)
 async def update_subscription(
-    subscription_id: int,
+    subscription_id: IdPath,
     body: SubscriptionUpdate,
     session: SessionDep,
     settings: SettingsDep,
@@ -63,14 +63,14 @@ async def update_subscription(
 
 
 @subscriptions_router.delete("/{subscription_id}", status_code=204)
-async def delete_subscription(subscription_id: int, session: SessionDep, _: AdminKey) -> None:
+async def delete_subscription(subscription_id: IdPath, session: SessionDep, _: AdminKey) -> None:
     """Delete a subscription and its delivery history."""
     await service.delete_subscription(session, subscription_id)
 
 
 @subscriptions_router.get("/{subscription_id}/deliveries", response_model=DeliveryPage)
 async def list_deliveries(
-    subscription_id: int,
+    subscription_id: IdPath,
     session: SessionDep,
     _: AdminKey,
     limit: int = Query(50, ge=1, le=500),
