@@ -4,8 +4,11 @@
 
 Photograph-like JPEGs (q90) are generated deterministically: gradients, shapes, texture at
 several scales and sensor grain. Times per image are medians of interleaved runs, in CPU
-time of this process (the pipeline is single-threaded, and CPU time does not count the other
+time of this process (the pipeline is single-threaded; CPU time counts less of the other
 tenants of a shared VM); wall time is printed beside it. Throughput is wall time.
+Each run starts from a trimmed heap (gc + malloc_trim), as in a worker that does other work
+between images: otherwise glibc's heap state decides whether the seed's 36 MB buffers are
+page-faulted afresh, and its 12 MP time swings between ~205 and ~320 ms from run to run.
 - seed: open, .convert("RGB"), LANCZOS thumbnail, WebP q85 optimize=True; one full decode
   per variant (the seed's two: thumbnail 300 and optimized 800).
 - floor: one draft decode, the same resizes and encodes as ours, nothing else.
@@ -16,6 +19,8 @@ SSIM is measured on grayscale against an exact reference: a full decode resized 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import gc
 import io
 import math
 import os
@@ -29,17 +34,18 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from instagram_service.media.imaging import (
     DRAFT_HEADROOM,
-    RESAMPLE,
     ImageOptions,
+    ProcessedImage,
     VariantSpec,
     _fit,
     process_image,
+    resize_down,
 )
 from instagram_service.media.processor import ImageProcessor
 
 T = TypeVar("T")
 SEED_VARIANTS = (VariantSpec("thumbnail", 300), VariantSpec("optimized", 800))
-SIZES = {"1080x1350": (1080, 1350, 15), "3024x4032": (3024, 4032, 9)}
+SIZES = {"1080x1350": (1080, 1350, 21), "3024x4032": (3024, 4032, 15)}
 
 
 def make_photo(width: int, height: int, seed: int) -> bytes:
@@ -108,8 +114,8 @@ def floor_pipeline(data: bytes, options: ImageOptions) -> dict[str, bytes]:
     img = Image.open(io.BytesIO(data))
     optimized, thumbnail = _fit(img.size, 800), _fit(img.size, 300)
     img.draft("RGB", tuple(math.ceil(side * DRAFT_HEADROOM) for side in optimized))  # type: ignore[arg-type]
-    big = img.resize(optimized, RESAMPLE)
-    small = big.resize(thumbnail, RESAMPLE)
+    big = resize_down(img, optimized)
+    small = resize_down(big, thumbnail)
     out = {}
     for name, variant in (("optimized", big), ("thumbnail", small)):
         buffer = io.BytesIO()
@@ -118,8 +124,21 @@ def floor_pipeline(data: bytes, options: ImageOptions) -> dict[str, bytes]:
     return out
 
 
+try:
+    LIBC: ctypes.CDLL | None = ctypes.CDLL(None)
+except OSError:
+    LIBC = None
+
+
+def trim_heap() -> None:
+    gc.collect()
+    if LIBC is not None and hasattr(LIBC, "malloc_trim"):  # glibc only
+        LIBC.malloc_trim(0)
+
+
 def timed(fn: Callable[[], T], walls: list[float]) -> tuple[float, T]:
     """CPU milliseconds (returned) and wall milliseconds (appended to walls)."""
+    trim_heap()
     wall, cpu = time.perf_counter(), time.process_time()
     result = fn()
     walls.append((time.perf_counter() - wall) * 1000)
@@ -141,17 +160,24 @@ def main() -> None:
     rows = {}
     for label, (width, height, runs) in SIZES.items():
         data = make_photo(width, height, seed=width)
-        seed_pipeline(data), process_image(data, two), process_image(data, options)  # warm up
-        times: dict[str, list[float]] = {"seed": [], "floor": [], "ours": [], "all": []}
-        walls: dict[str, list[float]] = {name: [] for name in times}
-        for _ in range(runs):  # interleaved, so drift hits all alike
-            ms, seed_out = timed(lambda d=data: seed_pipeline(d), walls["seed"])
-            times["seed"].append(ms)
-            ms, _ = timed(lambda d=data: floor_pipeline(d, options), walls["floor"])
-            times["floor"].append(ms)
-            ms, ours = timed(lambda d=data: process_image(d, two), walls["ours"])
-            times["ours"].append(ms)
-            times["all"].append(timed(lambda d=data: process_image(d, options), walls["all"])[0])
+        pipelines: dict[str, Callable[[bytes], object]] = {
+            "seed": seed_pipeline,
+            "floor": lambda d: floor_pipeline(d, options),
+            "ours": lambda d: process_image(d, two),
+            "all": lambda d: process_image(d, options),
+        }
+        outputs = {name: fn(data) for name, fn in pipelines.items()}  # warm up
+        times: dict[str, list[float]] = {name: [] for name in pipelines}
+        walls: dict[str, list[float]] = {name: [] for name in pipelines}
+        names = list(pipelines)
+        for run in range(runs):  # interleaved, each first in turn: drift hits all alike
+            for name in names[run % 4 :] + names[: run % 4]:
+                ms, outputs[name] = timed(lambda f=pipelines[name], d=data: f(d), walls[name])
+                times[name].append(ms)
+        seed_out = outputs["seed"]
+        ours = outputs["ours"]
+        assert isinstance(seed_out, dict)
+        assert isinstance(ours, ProcessedImage)
         median = {name: statistics.median(values) for name, values in times.items()}
         median |= {f"{name}_wall": statistics.median(values) for name, values in walls.items()}
         full = Image.open(io.BytesIO(data)).convert("RGB")
@@ -175,7 +201,8 @@ def main() -> None:
             "ips": asyncio.run(throughput(data, options, 24 if width < 2000 else 12)),
         }
 
-    print(f"WebP q{options.webp_quality} method {options.webp_method}, load {os.getloadavg()}")
+    load = os.getloadavg()[0]
+    print(f"WebP q{options.webp_quality} method {options.webp_method}; load average {load:.1f}")
     print(f"{'ms per image, CPU (wall)':36}{'1080x1350':>18}{'3024x4032':>18}")
     lines = [
         ("seed naive, 2 variants", "seed", ""),

@@ -245,6 +245,10 @@ async def test_redirects_to_private_addresses_are_refused(server: ServerState) -
         await downloader.fetch(f"{base(server)}/redirect?to=http://meta.cdninstagram.com/x")
     with pytest.raises(DownloadRefused, match="scheme 'file'"):
         await downloader.fetch(f"{base(server)}/redirect?to=file:///etc/passwd")
+    # a caller's client that follows redirects on its own is not allowed to
+    lax = SafeDownloader(settings_for(server), httpx.AsyncClient(follow_redirects=True))
+    with pytest.raises(DownloadRefused, match="not on the allow-list"):
+        await lax.fetch(f"{base(server)}/redirect?to=http://10.0.0.1/admin")
 
 
 async def test_plain_http_needs_the_setting(server: ServerState) -> None:
