@@ -108,3 +108,59 @@ async def test_expired_links_are_refreshed_through_the_api(env: Env) -> None:
     refreshed = [path for path in state.stats()["calls_by_path"] if not path.endswith("/media")]
     assert refreshed, "no fresh media_url was asked for"
     assert all(p.media_status in (MediaStatus.READY, MediaStatus.NONE) for p in await _posts(env))
+
+
+async def test_videos_are_kept_when_asked(
+    emulator: EmulatorHandle, clean_db: Database, tmp_path: Path
+) -> None:
+    async with emulated_runtime(
+        emulator, clean_db, tmp_path, media=True, image_workers=1, download_videos=True
+    ) as env:
+        account = await env.connect()
+        job = await env.sync(account.id)
+        assert job.posts_failed == 0
+        videos = [p for p in await _posts(env) if p.media_type == "VIDEO" and p.media_url]
+        assert videos
+        for post in videos:
+            key = post.variants["video"]["key"]
+            data = (env.runtime.settings.media_root / key).read_bytes()
+            assert data[4:8] == b"ftyp"  # an MP4 container
+
+
+async def test_files_of_long_deleted_posts_are_removed(env: Env) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from instagram_service.db import utcnow
+    from instagram_service.media.cleanup import cleanup_deleted_media
+
+    account = await env.connect()
+    await env.sync(account.id)
+    root = env.runtime.settings.media_root
+    before = _files(root)
+    victim, recent = [p for p in await _posts(env) if p.variants][:2]
+    async with env.db.session() as session:
+        await session.execute(
+            update(InstagramPost)
+            .where(InstagramPost.id == victim.id)
+            .values(deleted_at=utcnow() - timedelta(days=31))
+        )
+        await session.execute(
+            update(InstagramPost)
+            .where(InstagramPost.id == recent.id)
+            .values(deleted_at=utcnow() - timedelta(days=1))
+        )
+    removed = await cleanup_deleted_media(env.db, env.runtime.settings)
+    victim_keys = {
+        root / v["key"] for row in [victim, *victim.children] for v in row.variants.values()
+    }
+    assert removed == len(victim_keys)
+    assert _files(root) == before - victim_keys
+    assert all((root / v["key"]).exists() for v in recent.variants.values())
+    async with env.db.session() as session:
+        stored = await session.get(InstagramPost, victim.id)
+        assert stored is not None
+        assert stored.variants == {}
+        assert stored.media_status == MediaStatus.NONE
+    assert await cleanup_deleted_media(env.db, env.runtime.settings) == 0

@@ -8,6 +8,7 @@ fails the sync; the previous files stay in place.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,13 @@ from instagram_service.instagram.errors import InstagramError
 from instagram_service.media.downloader import SafeDownloader, fetch_with_refresh
 from instagram_service.media.imaging import ImageOptions
 from instagram_service.media.processor import ImageProcessor
-from instagram_service.media.storage import LocalStorage, Storage, StoredImage, store_processed
+from instagram_service.media.storage import (
+    LocalStorage,
+    Storage,
+    StoredImage,
+    content_key,
+    store_processed,
+)
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
 from instagram_service.observability import IMAGES_PROCESSED, get_logger
 from instagram_service.settings import Settings
@@ -38,6 +45,7 @@ class Target:
     parent_instagram_id: str
     url: str
     content_hash: str | None
+    video_url: str | None = None  # only when IGS_DOWNLOAD_VIDEOS is on
 
 
 @dataclass
@@ -45,6 +53,7 @@ class TargetResult:
     target: Target
     stored: StoredImage | None = None
     unchanged: bool = False
+    video_key: str | None = None
     error: str | None = None
 
 
@@ -129,6 +138,7 @@ class MediaPipeline:
                 rows += [(child, child.id) for child in post.children]
                 for row, child_id in rows:
                     url = image_url(row)
+                    video = row.media_url if row.media_type == "VIDEO" else None
                     if url and row.media_status != MediaStatus.READY:
                         targets.append(
                             Target(
@@ -138,6 +148,7 @@ class MediaPipeline:
                                 post.instagram_id,
                                 url,
                                 row.content_hash,
+                                video if self.settings.download_videos else None,
                             )
                         )
             return targets
@@ -156,12 +167,14 @@ class MediaPipeline:
 
         try:
             download = await fetch_with_refresh(self.downloader, target.url, refresh)
+            video_key = await self._video(target)
+            if hashlib.sha256(download.data).hexdigest() == target.content_hash:
+                # Same picture: nothing to redo.
+                return TargetResult(target, unchanged=True, video_key=video_key)
             processed = await self.processor.process(download.data, self.options)
-            if processed.content_hash == target.content_hash:
-                return TargetResult(target, unchanged=True)
             stored = await store_processed(self.storage, target.instagram_id, processed)
             IMAGES_PROCESSED.labels("stored").inc()
-            return TargetResult(target, stored=stored)
+            return TargetResult(target, stored=stored, video_key=video_key)
         except ServiceError as exc:
             IMAGES_PROCESSED.labels("failed").inc()
             return TargetResult(target, error=exc.message)
@@ -169,6 +182,15 @@ class MediaPipeline:
             IMAGES_PROCESSED.labels("failed").inc()
             log.exception("image processing crashed", instagram_id=target.instagram_id)
             return TargetResult(target, error=f"{type(exc).__name__}: {exc}")
+
+    async def _video(self, target: Target) -> str | None:
+        """The video file itself (off by default; its own size cap)."""
+        if target.video_url is None:
+            return None
+        video = await self.downloader.fetch(target.video_url, kind="video")
+        key = content_key("videos", target.instagram_id, video.data, "mp4")
+        await self.storage.save(key, video.data)
+        return key
 
     async def _record(self, post_ids: Sequence[int], results: list[TargetResult]) -> MediaOutcome:
         outcome = MediaOutcome()
@@ -200,6 +222,9 @@ class MediaPipeline:
                     elif row.media_status != MediaStatus.READY:
                         row.media_status = MediaStatus.READY
                         row.media_error = None
+                    if result.video_key is not None:
+                        video = {"key": result.video_key, "format": "mp4"}
+                        row.variants = {**(row.variants or {}), "video": video}
                 if errors:
                     post.sync_error = "; ".join(errors)[:2000]
                     post.sync_retry_count += 1

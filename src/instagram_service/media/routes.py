@@ -16,7 +16,7 @@ from instagram_service.posts.service import get_post
 
 router = APIRouter(tags=["images"])
 
-VARIANT = r"^(original|thumbnail|optimized|large)(\.avif)?$"
+VARIANT = r"^(original|thumbnail|optimized|large)(\.avif)?$|^video$"
 CONTENT_TYPES = {
     "webp": "image/webp",
     "avif": "image/avif",
@@ -25,6 +25,7 @@ CONTENT_TYPES = {
     "gif": "image/gif",
     "mpo": "image/jpeg",
     "heif": "image/heif",
+    "mp4": "video/mp4",
 }
 IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/webp": {}}, "description": "The image file."},
