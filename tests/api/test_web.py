@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from instagram_service.app import create_app
 from instagram_service.db import Database
+from instagram_service.models import InstagramPost
+from instagram_service.posts.cache import gallery_cache
 from instagram_service.settings import Settings
 from tests.api.conftest import Data, Keys
 
@@ -96,6 +101,35 @@ async def test_hiding_a_post_changes_the_gallery_at_once(
             f"/api/v1/posts/{post_id}", json={"is_approved": True}, headers=keys.admin
         )
     assert (await client.get("/api/v1/gallery")).json()["total"] == before["total"]
+
+
+async def test_changes_by_another_process_show_within_a_second(
+    client: httpx.AsyncClient, db: Database, data: Data
+) -> None:
+    """A Core UPDATE fires no ORM events, as if a worker process had changed the post."""
+    post = data.posts[data.ordered]
+    before = await client.get("/api/v1/gallery")
+    await client.get("/api/v1/gallery")  # now answered before any validation or query
+    try:
+        async with db.engine.begin() as connection:
+            await connection.execute(
+                update(InstagramPost)
+                .where(InstagramPost.id == post.id)
+                .values(caption="changed elsewhere", updated_at=datetime.now(UTC))
+            )
+        await asyncio.sleep(gallery_cache.check_interval_s + 0.1)
+        after = await client.get("/api/v1/gallery")
+        assert after.headers["etag"] != before.headers["etag"]
+        item = next(i for i in after.json()["items"] if i["id"] == post.id)
+        assert item["caption"] == "changed elsewhere"
+    finally:
+        async with db.engine.begin() as connection:
+            await connection.execute(
+                update(InstagramPost)
+                .where(InstagramPost.id == post.id)
+                .values(caption=post.caption, updated_at=datetime.now(UTC))
+            )
+        gallery_cache.invalidate()
 
 
 def image_urls(item: dict[str, object]) -> dict[str, str]:

@@ -1,0 +1,258 @@
+"""The public gallery over HTTP against a minimal route serving the same bytes, same server.
+
+Loads `GET /api/v1/gallery?limit=24` of the real app (500 posts in PostgreSQL when it is
+reachable at 127.0.0.1:5432, else SQLite) with wrk, beside a minimal FastAPI route that
+returns the same JSON bytes from memory, each on uvicorn and on granian (one worker each:
+wrk takes the other core of the 2-vCPU machine). Targets: at least 0.7 of the minimal
+route's requests/s, p99 under 50 ms.
+
+    .venv/bin/python benchmarks/gallery_http.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Response
+
+POSTS = 500
+DURATION = "10s"
+WARMUP = "2s"
+CONNECTIONS = 64
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/igs_bench"
+GALLERY = "/api/v1/gallery?limit=24"
+
+
+# --- The two apps, each served by `server.py` as `instagram-service serve` does ---
+
+
+def bare_app() -> FastAPI:
+    body = Path(os.environ["BENCH_BODY"]).read_bytes()
+    app = FastAPI()
+
+    @app.get("/bare")
+    async def bare() -> Response:
+        return Response(content=body, media_type="application/json")
+
+    return app
+
+
+def serve(which: str, server: str, port: int) -> None:
+    from instagram_service.server import ServerKind, serve_app, serve_asgi
+    from instagram_service.settings import get_settings
+
+    kind = ServerKind(server)
+    if which == "service":  # settings from the IGS_* variables the benchmark sets
+        serve_app(get_settings(), host="127.0.0.1", port=port, server=kind, log_level="warning")
+    else:
+        serve_asgi(bare_app, host="127.0.0.1", port=port, server=kind, log_level="warning")
+
+
+# --- Data ---
+
+
+async def pg_reachable() -> bool:
+    try:
+        import asyncpg
+
+        connection = await asyncpg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", timeout=3
+        )
+    except (TimeoutError, OSError, ImportError) as exc:
+        print(f"PostgreSQL not reachable ({type(exc).__name__}): SQLite")
+        return False
+    await connection.execute("DROP DATABASE IF EXISTS igs_bench WITH (FORCE)")
+    await connection.execute("CREATE DATABASE igs_bench")
+    await connection.close()
+    return True
+
+
+async def fill(url: str) -> None:
+    """500 posts marked READY with variant entries: the gallery reads rows only."""
+    from instagram_service.db import Database
+    from instagram_service.migrate import upgrade
+    from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
+
+    db = Database(url)
+    await upgrade(db.engine)
+    rng = random.Random(7)
+    start = datetime(2025, 6, 1, tzinfo=UTC)
+    words = "balayage glaze kiln layers tone curls clay shine studio fresh mug bowl".split()
+
+    def image(key: str) -> dict[str, object]:
+        variants = {
+            name: {"key": f"{name}/{key}.webp", "width": w, "height": w * 5 // 4, "format": "webp"}
+            for name, w in (("original", 1080), ("thumbnail", 300), ("optimized", 800),
+                            ("large", 1080))
+        }  # fmt: skip
+        return {
+            "media_status": MediaStatus.READY, "variants": variants, "image_width": 1080,
+            "image_height": 1350, "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+            "dominant_color": "#a0522d", "content_hash": f"{rng.getrandbits(128):032x}",
+        }  # fmt: skip
+
+    async with db.session() as session:
+        accounts = [
+            InstagramAccount(instagram_user_id=f"1784000000{i}", username=f"studio_{i}",
+                             access_token_encrypted=b"-")
+            for i in range(2)
+        ]  # fmt: skip
+        session.add_all(accounts)
+        await session.flush()
+        for n in range(POSTS):
+            carousel = n % 5 == 0
+            caption = " ".join(rng.choice(words) for _ in range(18)) + " #hair #salonlife"
+            post = InstagramPost(
+                instagram_id=f"1790{n:012d}", account_id=accounts[n % 2].id,
+                media_type="CAROUSEL_ALBUM" if carousel else "IMAGE",
+                permalink=f"https://www.instagram.com/p/P{n}/", caption=caption,
+                username=accounts[n % 2].username, like_count=rng.randint(0, 3000),
+                comments_count=rng.randint(0, 80), posted_at=start - timedelta(hours=n),
+                hashtags=["#hair", "#salonlife"], is_approved=n % 10 != 9,
+                is_featured=n % 40 == 0, gallery_category=rng.choice(["portfolio", "general"]),
+                **image(f"p{n}"),
+            )  # fmt: skip
+            if carousel:
+                post.children = [
+                    PostMedia(position=i, instagram_id=f"1791{n:08d}{i}", media_type="IMAGE",
+                              **image(f"p{n}c{i}"))
+                    for i in range(3)
+                ]  # fmt: skip
+            session.add(post)
+    await db.dispose()
+
+
+# --- Servers and wrk ---
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_command(server: str, which: str, port: int) -> list[str]:
+    return [sys.executable, __file__, "--serve", which, server, str(port)]
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, duration: str) -> Result:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--latency", url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    if socket_errors:
+        print(f"    wrk socket errors: {socket_errors.group(1)}")
+    return Result(rps, to_ms(p50), to_ms(p99), int(errors.group(1)) if errors else 0)
+
+
+def measure(server: str, which: str, path: str, env: dict[str, str]) -> tuple[Result, bytes]:
+    port = free_port()
+    process = subprocess.Popen(
+        server_command(server, which, port), env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}{path}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                first = httpx.get(url, timeout=10)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    err = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"{server} {which} did not start:\n{err}") from None
+                time.sleep(0.2)
+        assert first.status_code == 200, first.text
+        wrk(url, WARMUP)
+        result = wrk(url, DURATION)
+        if process.poll() is not None:
+            raise RuntimeError(f"{server} {which} died during the run")
+        return result, first.content
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    print("installing wrk (apt-get install -y wrk)")
+    subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
+
+
+def main() -> None:
+    ensure_wrk()
+    tmp = Path(tempfile.mkdtemp(prefix="igs-bench-"))
+    url = PG_URL if asyncio.run(pg_reachable()) else f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    started = time.perf_counter()
+    asyncio.run(fill(url))
+    print(f"{POSTS} posts in {url.split('://')[0]} ({time.perf_counter() - started:.1f} s)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IGS_")} | {
+        "IGS_DATABASE_URL": url,
+        "IGS_DATA_DIR": str(tmp),
+        "IGS_EMBEDDED_SCHEDULER": "false",
+    }
+    body_path = tmp / "body.json"
+    results: dict[tuple[str, str], Result] = {}
+    for server in ("uvicorn", "granian"):
+        results[(server, "gallery")], body = measure(server, "service", GALLERY, env)
+        body_path.write_bytes(body)
+        bare_env = env | {"BENCH_BODY": str(body_path)}
+        results[(server, "bare")], same = measure(server, "bare", "/bare", bare_env)
+        assert same == body
+    print(f"\nwrk -t2 -c{CONNECTIONS} -d{DURATION}, {len(body)} B JSON (24 items)")
+    print(f"{'server':8} {'route':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for (server, route), r in results.items():
+        print(f"{server:8} {route:8} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.errors:8}")
+    best = max(("uvicorn", "granian"), key=lambda s: results[(s, "gallery")].rps)
+    gallery, bare = results[(best, "gallery")], results[(best, "bare")]
+    for server in ("uvicorn", "granian"):
+        g, b = results[(server, "gallery")], results[(server, "bare")]
+        verdict = "ok" if g.rps >= 0.7 * b.rps and g.p99_ms < 50 else "BELOW TARGET"
+        print(f"{server}: gallery/bare {g.rps / b.rps:.2f}, p99 {g.p99_ms:.1f} ms: {verdict}")
+    print(
+        f"RESULT rps={gallery.rps:.0f} bare_rps={bare.rps:.0f} "
+        f"ratio={gallery.rps / bare.rps:.2f} p99_ms={gallery.p99_ms:.1f} server={best}"
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        main()
