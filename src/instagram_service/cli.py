@@ -69,11 +69,15 @@ def migrate() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    server: str = typer.Option("granian", help="HTTP server: granian or uvicorn."),
 ) -> None:
     """Serve the HTTP API."""
-    from instagram_service.server import serve_app
+    from instagram_service.server import ServerKind, serve_app
 
-    serve_app(load_settings(), host=host, port=port)
+    if server not in ServerKind.__members__.values():
+        typer.echo(f"error: unknown server {server!r}: use granian or uvicorn", err=True)
+        raise typer.Exit(2)
+    serve_app(load_settings(), host=host, port=port, server=ServerKind(server))
 
 
 @app.command()

@@ -12,13 +12,12 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from rich.console import Console
 
-from instagram_service.app import create_app
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import SyncType
 from instagram_service.security import generate_fernet_key
+from instagram_service.server import serve_app
 from instagram_service.settings import Settings
 
 console = Console()
@@ -104,8 +103,5 @@ def run_demo(port: int = 8000, data_dir: Path = Path("./data/demo")) -> None:
         console.print("[bold]Admin API key[/bold] (Authorization: Bearer ...):")
         console.print(admin_key, soft_wrap=True)
         console.print("Ctrl-C stops everything.")
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
-        )
-        uvicorn.Server(config).run()
+        serve_app(settings, host="127.0.0.1", port=port, log_level="warning")
     console.print("demo stopped")

@@ -6,6 +6,8 @@ deleted, image not stored, featured, ordered by hand). Tests that change posts r
 
 from __future__ import annotations
 
+import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -170,6 +172,17 @@ async def keys(db: Database, data: Data) -> Keys:
 
 def bearer(key: str) -> Headers:
     return {"Authorization": f"Bearer {key}"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli_command() -> list[str]:
+    script = Path(sys.executable).with_name("instagram-service")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "instagram_service.cli"]
 
 
 def public_ids(data: Data) -> set[int]:

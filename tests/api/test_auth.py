@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from fastapi import FastAPI
 from instagram_service.app import create_app
 from instagram_service.db import Database
 from instagram_service.settings import Settings
-from tests.api.conftest import Keys, bearer
+from tests.api.conftest import Keys, bearer, cli_command
 from tests.conftest import TOKEN_KEY
 
 # Admin reads: a read key is enough. Every other route with a key is an admin change.
@@ -147,11 +146,6 @@ async def test_bad_key_requests_are_422(
 ) -> None:
     response = await client.post("/api/v1/keys", json=body, headers=keys.admin)
     assert response.status_code == 422
-
-
-def cli_command() -> list[str]:
-    script = Path(sys.executable).with_name("instagram-service")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "instagram_service.cli"]
 
 
 async def run_cli(env: dict[str, str], *args: str) -> str:

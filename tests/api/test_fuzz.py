@@ -7,7 +7,6 @@ process-wide runtime) touch nothing else; an admin key is sent with every reques
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from instagram_service.emulator.server import EmulatorHandle
 from instagram_service.migrate import upgrade
 from instagram_service.models import ContentFilter, MediaStatus
 from instagram_service.settings import Settings
-from tests.api.conftest import with_all_routers
+from tests.api.conftest import free_port, with_all_routers
 from tests.conftest import TOKEN_KEY
 from tests.factories import make_account, make_post
 
@@ -85,12 +84,6 @@ class Server:
     base_url: str
     admin: dict[str, str]
     session: requests.Session
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
