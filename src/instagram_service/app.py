@@ -16,7 +16,9 @@ from instagram_service.apikeys.routes import router as keys_router
 from instagram_service.db import Database
 from instagram_service.errors import ServiceError
 from instagram_service.health import router as health_router
+from instagram_service.media.routes import router as images_router
 from instagram_service.migrate import upgrade
+from instagram_service.moderation.routes import router as moderation_router
 from instagram_service.observability import RequestIdMiddleware, configure_logging, get_logger
 from instagram_service.posts.routes import admin as posts_router
 from instagram_service.posts.routes import public as gallery_router
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         sync_router,
         keys_router,
         webhooks_router,
+        moderation_router,
+        images_router,
     )
     for router in routers:
         app.include_router(router)
