@@ -203,3 +203,15 @@ async def test_unknown_ids_are_404_with_a_message(
     assert "999999" in detail
     if message:
         assert detail == message
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/gallery", "/api/v1/gallery/featured", "/api/v1/posts", "/api/v1/sync/jobs"]
+)
+async def test_page_shape_is_the_same_everywhere(
+    client: httpx.AsyncClient, keys: Keys, path: str
+) -> None:
+    page = (await client.get(path, params={"limit": 1}, headers=keys.read)).json()
+    assert set(page) == PAGE_KEYS
+    assert (page["limit"], page["offset"]) == (1, 0)
+    assert page["next_offset"] == (1 if page["total"] > 1 else None)

@@ -7,6 +7,7 @@ from instagram_service.apikeys.auth import AdminKey, ReadKey
 from instagram_service.db import after_commit
 from instagram_service.deps import MAX_ID, IdPath, SessionDep
 from instagram_service.models import SyncStatus
+from instagram_service.posts.schemas import next_offset
 from instagram_service.sync import service
 from instagram_service.sync.schemas import (
     AccountSyncState,
@@ -80,7 +81,11 @@ async def list_jobs(
         offset=offset,
     )
     return SyncJobPage(
-        items=[SyncJobOut.model_validate(j) for j in jobs], total=total, limit=limit, offset=offset
+        items=[SyncJobOut.model_validate(j) for j in jobs],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=next_offset(offset, limit, total),
     )
 
 

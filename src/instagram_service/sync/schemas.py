@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from instagram_service.models import SyncType
+from instagram_service.posts.schemas import Page
 
 
 class SyncTrigger(BaseModel):
@@ -40,11 +41,8 @@ class SyncJobOut(BaseModel):
     error_message: str | None
 
 
-class SyncJobPage(BaseModel):
+class SyncJobPage(Page):
     items: list[SyncJobOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class AccountSyncState(BaseModel):
