@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -24,32 +24,13 @@ from instagram_service.app import create_app
 from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
-from instagram_service.media.routes import router as media_router
 from instagram_service.models import InstagramPost, MediaStatus
-from instagram_service.moderation.routes import router as moderation_router
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.settings import Settings
-from instagram_service.webhooks.routes import router as webhooks_router
 from tests.conftest import truncate_all
 from tests.emulated import emulated_runtime, emulated_settings
 
 Headers = dict[str, str]
-
-
-def with_all_routers(app: FastAPI) -> FastAPI:
-    """Adds the routers create_app does not include yet (no-op once it does)."""
-    have = {(getattr(r, "path", ""), tuple(sorted(getattr(r, "methods", ())))) for r in app.routes}
-    for router in (media_router, moderation_router, webhooks_router):
-        if not _included(router, have):
-            app.include_router(router)
-    return app
-
-
-def _included(router: APIRouter, have: set[tuple[str, tuple[str, ...]]]) -> bool:
-    return all(
-        (getattr(r, "path", ""), tuple(sorted(getattr(r, "methods", ())))) in have
-        for r in router.routes
-    )
 
 
 @dataclass
@@ -144,7 +125,7 @@ async def data(emulator: EmulatorHandle, db: Database, media_tmp: Path) -> Async
 
 @pytest.fixture(scope="package")
 async def app(app_settings: Settings, db: Database, data: Data) -> AsyncIterator[FastAPI]:
-    application = with_all_routers(create_app(app_settings, database=db))
+    application = create_app(app_settings, database=db)
     async with application.router.lifespan_context(application):
         yield application
 

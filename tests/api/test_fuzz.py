@@ -1,14 +1,14 @@
 """Schemathesis over the app's own OpenAPI: no request may end in a server error.
 
-The app runs in its own process on its own database, so the fuzzer's changes (and the app's
-process-wide runtime) touch nothing else; an admin key is sent with every request.
+The app runs as `instagram-service serve` in its own process, on its own database, so the
+fuzzer's changes (and the app's process-wide runtime) touch nothing else; an admin key is
+sent with every request.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -30,11 +30,10 @@ from instagram_service.emulator.server import EmulatorHandle
 from instagram_service.migrate import upgrade
 from instagram_service.models import ContentFilter, MediaStatus
 from instagram_service.settings import Settings
-from tests.api.conftest import free_port, with_all_routers
+from tests.api.conftest import cli_command, free_port
 from tests.conftest import TOKEN_KEY
 from tests.factories import make_account, make_post
 
-REPO = Path(__file__).resolve().parents[2]
 FAKE_VARIANTS = {
     name: {"key": f"{name}/fuzz.webp", "width": 300, "height": 300, "format": "webp"}
     for name in ("original", "thumbnail", "optimized")
@@ -119,13 +118,11 @@ def server(
         "IGS_DOWNLOAD_ALLOWED_HOSTS": "127.0.0.1",
         "IGS_DOWNLOAD_ALLOW_HTTP": "true",
         "IGS_EMBEDDED_SCHEDULER": "false",
-        "PYTHONPATH": str(REPO),
     }
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "tests.api.fuzz_app:build", "--factory",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    command = [*cli_command(), "serve", "--port", str(port)]
     log = (tmp_path_factory.mktemp("fuzz-log") / "server.log").open("w+")
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -149,7 +146,7 @@ def server(
 # `from_fixture` loader does not work with pytest 9.2 (it sets `Function._nodeid`).
 # Revoking keys would revoke the fuzzer's own key (id 1) and end the run early.
 schema = schemathesis.openapi.from_dict(
-    with_all_routers(create_app(Settings(token_keys=[TOKEN_KEY]))).openapi()
+    create_app(Settings(token_keys=[TOKEN_KEY])).openapi()
 ).exclude(method="DELETE", path="/api/v1/keys/{key_id}")
 
 
