@@ -92,8 +92,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
     app.add_middleware(RequestIdMiddleware)
     routers = (
+        gallery_router,  # first: the most requested routes are matched soonest
         health_router,
-        gallery_router,
         posts_router,
         accounts_router,
         sync_router,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from contextvars import ContextVar
+from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
@@ -45,6 +46,7 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            _add_request_id,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact_processor,
@@ -64,30 +66,65 @@ def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     return logger
 
 
+_ID_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _incoming_id(scope: Scope) -> bytes | None:
+    for name, value in scope.get("headers") or ():
+        if name == b"x-request-id":
+            return value if 0 < len(value) <= 64 and _ID_CHARS.issuperset(value) else None
+    return None
+
+
+def _add_request_id(
+    _logger: object, _name: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    request_id = request_id_var.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
+
+
+class _RouteMetrics:
+    """Prometheus children cached per label set: `labels()` costs more than the request."""
+
+    def __init__(self) -> None:
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._latency: dict[str, Any] = {}
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        counter = self._counters.get((method, route, status))
+        if counter is None:
+            counter = HTTP_REQUESTS.labels(method, route, str(status))
+            self._counters[(method, route, status)] = counter
+        counter.inc()
+        latency = self._latency.get(route)
+        if latency is None:
+            latency = self._latency[route] = HTTP_LATENCY.labels(route)
+        latency.observe(seconds)
+
+
 class RequestIdMiddleware:
-    """Gives every request an id (or keeps the caller's), binds it to logs, echoes it back."""
+    """Gives every request an id (or keeps the caller's), puts it in logs, echoes it back,
+    and counts the request by route. Plain ASGI and lean: it runs on every gallery hit."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.metrics = _RouteMetrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming[:64] if re.fullmatch(r"[\w.-]{1,64}", incoming) else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-
+        raw = _incoming_id(scope) or os.urandom(12).hex().encode()
+        token = request_id_var.set(raw.decode())
         status = 500
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", raw)]
             await send(message)
 
         started = time.perf_counter()
@@ -96,7 +133,5 @@ class RequestIdMiddleware:
         finally:
             # The route template, not the path: ids must not explode the label set.
             route = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-            HTTP_LATENCY.labels(route).observe(time.perf_counter() - started)
-            structlog.contextvars.unbind_contextvars("request_id")
+            self.metrics.record(scope["method"], route, status, time.perf_counter() - started)
             request_id_var.reset(token)
