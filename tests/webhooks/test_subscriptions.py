@@ -152,7 +152,13 @@ async def test_patch_and_delete(strict: AppEnv) -> None:
     )
     assert unknown.status_code == 422
     deliveries = await strict.http.get(f"{BASE}/{sub_id}/deliveries", headers=strict.admin)
-    assert deliveries.json() == {"items": [], "total": 0}
+    assert deliveries.json() == {
+        "items": [],
+        "total": 0,
+        "limit": 50,
+        "offset": 0,
+        "next_offset": None,
+    }
     assert (await strict.http.delete(f"{BASE}/{sub_id}", headers=strict.admin)).status_code == 204
     assert (await strict.http.get(f"{BASE}/{sub_id}", headers=strict.admin)).status_code == 404
     missing = await strict.http.get(f"{BASE}/{sub_id}/deliveries", headers=strict.admin)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from instagram_service.apikeys.auth import AdminKey
 from instagram_service.deps import IdPath, SettingsDep
+from instagram_service.posts.schemas import next_offset
 from instagram_service.security import TokenCipher
 from instagram_service.webhooks import subscriptions as service
 from instagram_service.webhooks.incoming import CommittedSession as SessionDep
@@ -80,7 +81,13 @@ async def list_deliveries(
     rows, total = await service.list_deliveries(
         session, subscription_id, limit=limit, offset=offset
     )
-    return DeliveryPage(items=[DeliveryOut.model_validate(r) for r in rows], total=total)
+    return DeliveryPage(
+        items=[DeliveryOut.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=next_offset(offset, limit, total),
+    )
 
 
 router = APIRouter()

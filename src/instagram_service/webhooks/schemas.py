@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from instagram_service.models import EVENT_TYPES
+from instagram_service.posts.schemas import Page
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 SECRET_MIN_BYTES = 24
@@ -107,6 +108,5 @@ class DeliveryOut(BaseModel):
     payload: str
 
 
-class DeliveryPage(BaseModel):
+class DeliveryPage(Page):
     items: list[DeliveryOut]
-    total: int
