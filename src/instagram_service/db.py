@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+from instagram_service.errors import NotFound
 
 # Lists and small documents: JSON on SQLite, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -49,6 +51,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_Row = TypeVar("_Row")
+
+
+async def get_or_404(session: AsyncSession, model: type[_Row], row_id: int, what: str) -> _Row:
+    """The row with this primary key, or NotFound naming `what` (rendered as a 404)."""
+    row = await session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"{what} {row_id} not found")
+    return row
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.accounts.profile import apply_profile
-from instagram_service.db import utcnow
+from instagram_service.db import get_or_404, utcnow
 from instagram_service.deps import MAX_ID
-from instagram_service.errors import BadRequest, NotFound
+from instagram_service.errors import BadRequest
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
@@ -74,10 +74,7 @@ async def list_accounts(session: AsyncSession) -> Sequence[InstagramAccount]:
 
 
 async def get_account(session: AsyncSession, account_id: int) -> InstagramAccount:
-    account = await session.get(InstagramAccount, account_id)
-    if account is None:
-        raise NotFound(f"account {account_id} not found")
-    return account
+    return await get_or_404(session, InstagramAccount, account_id, "account")
 
 
 async def update_account(

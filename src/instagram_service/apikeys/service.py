@@ -6,8 +6,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from instagram_service.db import utcnow
-from instagram_service.errors import BadRequest, NotFound
+from instagram_service.db import get_or_404, utcnow
+from instagram_service.errors import BadRequest
 from instagram_service.models import ApiKey
 from instagram_service.security import hash_api_key, new_api_key
 
@@ -36,9 +36,7 @@ async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
 
 
 async def revoke_key(session: AsyncSession, key_id: int) -> ApiKey:
-    key = await session.get(ApiKey, key_id)
-    if key is None:
-        raise NotFound(f"API key {key_id} not found")
+    key = await get_or_404(session, ApiKey, key_id, "API key")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
     return key

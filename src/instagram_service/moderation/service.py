@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from instagram_service.db import get_or_404
 from instagram_service.errors import NotFound, ServiceError
 from instagram_service.models import (
     ADMIN_TEXT_FIELDS,
@@ -40,10 +41,7 @@ async def list_filters(session: AsyncSession) -> Sequence[ContentFilter]:
 
 
 async def get_filter(session: AsyncSession, filter_id: int) -> ContentFilter:
-    row = await session.get(ContentFilter, filter_id)
-    if row is None:
-        raise NotFound(f"content filter {filter_id} not found")
-    return row
+    return await get_or_404(session, ContentFilter, filter_id, "content filter")
 
 
 async def create_filter(session: AsyncSession, data: FilterCreate) -> ContentFilter:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.accounts.service import find_account
-from instagram_service.db import utcnow
+from instagram_service.db import get_or_404, utcnow
 from instagram_service.errors import BadRequest, NeedsReauth, NotFound
 from instagram_service.models import (
     ACTIVE_STATUSES,
@@ -78,10 +78,7 @@ async def trigger_sync(
 
 
 async def get_job(session: AsyncSession, job_id: int) -> SyncJob:
-    job = await session.get(SyncJob, job_id)
-    if job is None:
-        raise NotFound(f"sync job {job_id} not found")
-    return job
+    return await get_or_404(session, SyncJob, job_id, "sync job")
 
 
 async def list_jobs(

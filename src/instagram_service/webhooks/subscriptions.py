@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from instagram_service.errors import NotFound
+from instagram_service.db import get_or_404
 from instagram_service.models import WebhookDelivery, WebhookSubscription
 from instagram_service.security import TokenCipher
 from instagram_service.settings import Settings
@@ -53,10 +53,7 @@ async def list_subscriptions(session: AsyncSession) -> Sequence[WebhookSubscript
 
 
 async def get_subscription(session: AsyncSession, subscription_id: int) -> WebhookSubscription:
-    subscription = await session.get(WebhookSubscription, subscription_id)
-    if subscription is None:
-        raise NotFound(f"webhook subscription {subscription_id} not found")
-    return subscription
+    return await get_or_404(session, WebhookSubscription, subscription_id, "webhook subscription")
 
 
 async def update_subscription(
