@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 
@@ -165,3 +166,24 @@ async def test_workers_share_one_budget_through_redis(emu: EmulatorHandle) -> No
         for worker in workers:
             await worker.limiter.store._redis.delete(prefix + token_key(DEMO_TOKEN))  # type: ignore[attr-defined]
             await worker.limiter.aclose()
+
+
+@pytest.mark.skipif(not os.environ.get("IGS_TEST_REDIS_URL"), reason="IGS_TEST_REDIS_URL unset")
+async def test_simultaneous_rate_limit_errors_are_all_counted_on_redis() -> None:
+    """Workers recording errors at once never overwrite each other (WATCH/MULTI, retried)."""
+    url = os.environ["IGS_TEST_REDIS_URL"]
+    prefix = f"igs:test:{uuid.uuid4().hex}:"
+    limiters = [RateLimiter(RedisLimitStore(url, prefix)) for _ in range(8)]
+    try:
+        await limiters[0].record_success("acct")  # nothing to clear: nothing written
+        assert await limiters[0].store._redis.exists(prefix + "acct") == 0  # type: ignore[attr-defined]
+        await asyncio.gather(*(lim.record_rate_limited("acct", 30.0) for lim in limiters))
+        state = await limiters[0].store.load("acct")
+        assert state.strikes == len(limiters)
+        assert state.blocked_until is not None
+        await limiters[3].record_success("acct")
+        assert (await limiters[5].store.load("acct")).strikes == 0
+    finally:
+        await limiters[0].store._redis.delete(prefix + "acct")  # type: ignore[attr-defined]
+        for lim in limiters:
+            await lim.aclose()

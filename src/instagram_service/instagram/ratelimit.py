@@ -4,6 +4,8 @@ Below `slowdown_pct` calls go straight through; between it and `stop_pct` a boun
 grows with usage is inserted; at `stop_pct` and above, and while blocked after a rate-limit
 error, calls are refused with `RateLimited` (never slept through, never spun on).
 State lives in a store: a dict in this process, or Redis so that workers share one budget.
+Every change is one atomic read-modify-write (a WATCH/MULTI transaction on Redis), so that
+workers recording usage or rate-limit errors at the same moment never lose each other's update.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from instagram_service.instagram.errors import RateLimited
 from instagram_service.instagram.usage import parse_usage_headers
 from instagram_service.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio.client import Pipeline
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,13 @@ class LimitState:
     strikes: int = 0
 
 
+# Changes a state in place and returns the TTL to store it with, or None to leave it unchanged.
+Mutation = Callable[[LimitState], float | None]
+
+
 class LimitStore(Protocol):
     async def load(self, key: str) -> LimitState: ...
-    async def save(self, key: str, state: LimitState, ttl_s: float) -> None: ...
+    async def update(self, key: str, mutate: Mutation) -> LimitState: ...
     async def aclose(self) -> None: ...
 
 
@@ -54,8 +63,13 @@ class MemoryLimitStore:
             return LimitState()
         return LimitState(**asdict(entry[1]))
 
-    async def save(self, key: str, state: LimitState, ttl_s: float) -> None:
-        self._data[key] = (self._clock() + ttl_s, LimitState(**asdict(state)))
+    async def update(self, key: str, mutate: Mutation) -> LimitState:
+        # No await between the read and the write: atomic within the event loop.
+        state = await self.load(key)
+        ttl_s = mutate(state)
+        if ttl_s is not None:
+            self._data[key] = (self._clock() + ttl_s, LimitState(**asdict(state)))
+        return state
 
     async def aclose(self) -> None:
         self._data.clear()
@@ -71,20 +85,34 @@ class RedisLimitStore:
         self._prefix = prefix
 
     async def load(self, key: str) -> LimitState:
-        raw = await self._redis.get(self._prefix + key)
-        if not raw:
-            return LimitState()
-        try:
-            return LimitState(**json.loads(raw))
-        except (ValueError, TypeError):
-            return LimitState()
+        return _decode(await self._redis.get(self._prefix + key))
 
-    async def save(self, key: str, state: LimitState, ttl_s: float) -> None:
-        ms = max(1, int(ttl_s * 1000))
-        await self._redis.set(self._prefix + key, json.dumps(asdict(state)), px=ms)
+    async def update(self, key: str, mutate: Mutation) -> LimitState:
+        name = self._prefix + key
+
+        async def attempt(pipe: Pipeline) -> LimitState:
+            # Re-run from a fresh read whenever another worker wrote the key meanwhile.
+            state = _decode(await pipe.get(name))
+            ttl_s = mutate(state)
+            pipe.multi()  # type: ignore[no-untyped-call]  # untyped in redis-py
+            if ttl_s is not None:
+                pipe.set(name, json.dumps(asdict(state)), px=max(1, int(ttl_s * 1000)))
+            return state
+
+        state: LimitState = await self._redis.transaction(attempt, name, value_from_callable=True)
+        return state
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+def _decode(raw: bytes | str | None) -> LimitState:
+    if not raw:
+        return LimitState()
+    try:
+        return LimitState(**json.loads(raw))
+    except (ValueError, TypeError):
+        return LimitState()
 
 
 class RateLimiter:
@@ -155,49 +183,63 @@ class RateLimiter:
         pct, regain_s = parse_usage_headers(headers)
         if pct is None:
             return None
-        state = await self.store.load(key)
         now = self._clock()
-        state.pct = pct
-        state.usage_expires_at = now + self.usage_ttl_s
-        state.regain_at = now + regain_s if regain_s else None
-        await self.store.save(key, state, self._ttl(state, now))
+
+        def apply(state: LimitState) -> float:
+            state.pct = pct
+            state.usage_expires_at = now + self.usage_ttl_s
+            state.regain_at = now + regain_s if regain_s else None
+            return self._ttl(state, now)
+
+        await self.store.update(key, apply)
         return pct
 
     async def record_success(self, key: str) -> None:
-        state = await self.store.load(key)
-        if state.strikes:
+        def clear_strikes(state: LimitState) -> float | None:
+            if not state.strikes:
+                return None
             state.strikes = 0
-            await self.store.save(key, state, self._ttl(state, self._clock()))
+            return self._ttl(state, self._clock())
+
+        await self.store.update(key, clear_strikes)
 
     async def record_rate_limited(self, key: str, retry_after_s: float | None) -> float:
         """Block the account after a rate-limit error; return the seconds it stays blocked."""
-        state = await self.store.load(key)
         now = self._clock()
-        if retry_after_s is None or retry_after_s <= 0:
-            ceiling = min(self.backoff_max_s, self.backoff_base_s * 2**state.strikes)
-            # Half fixed, half jitter: workers sharing a budget should not all return at once.
-            retry_after_s = ceiling / 2 + random.uniform(0, ceiling / 2)
-        state.strikes += 1
-        state.blocked_until = max(state.blocked_until or 0.0, now + retry_after_s)
-        await self.store.save(key, state, self._ttl(state, now))
-        return state.blocked_until - now
+
+        def block(state: LimitState) -> float:
+            wait_s = retry_after_s
+            if wait_s is None or wait_s <= 0:
+                ceiling = min(self.backoff_max_s, self.backoff_base_s * 2**state.strikes)
+                # Half fixed, half jitter: workers sharing a budget should not all return at once.
+                wait_s = ceiling / 2 + random.uniform(0, ceiling / 2)
+            state.strikes += 1
+            state.blocked_until = max(state.blocked_until or 0.0, now + wait_s)
+            return self._ttl(state, now)
+
+        state = await self.store.update(key, block)
+        return (state.blocked_until or now) - now
 
     async def merge(self, source: str, target: str) -> None:
         """Carry what was learnt under one key (a token hash) over to another (the user id)."""
         if source == target:
             return
-        src, dst = await self.store.load(source), await self.store.load(target)
+        src = await self.store.load(source)
         now = self._clock()
-        if src.usage_expires_at > now and (dst.usage_expires_at <= now or src.pct > dst.pct):
-            dst.pct, dst.usage_expires_at, dst.regain_at = (
-                src.pct,
-                src.usage_expires_at,
-                src.regain_at,
-            )
-        if (src.blocked_until or 0.0) > (dst.blocked_until or 0.0):
-            dst.blocked_until = src.blocked_until
-        dst.strikes = max(src.strikes, dst.strikes)
-        await self.store.save(target, dst, self._ttl(dst, now))
+
+        def absorb(dst: LimitState) -> float:
+            if src.usage_expires_at > now and (dst.usage_expires_at <= now or src.pct > dst.pct):
+                dst.pct, dst.usage_expires_at, dst.regain_at = (
+                    src.pct,
+                    src.usage_expires_at,
+                    src.regain_at,
+                )
+            if (src.blocked_until or 0.0) > (dst.blocked_until or 0.0):
+                dst.blocked_until = src.blocked_until
+            dst.strikes = max(src.strikes, dst.strikes)
+            return self._ttl(dst, now)
+
+        await self.store.update(target, absorb)
 
     def _ttl(self, state: LimitState, now: float) -> float:
         # Strikes are remembered a while after the block, so repeated errors escalate.
