@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from instagram_service.accounts.service import connect_account
 from instagram_service.accounts.tasks import refresh_tokens
@@ -15,13 +15,13 @@ from instagram_service.db import Database, utcnow
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.errors import BadRequest
-from instagram_service.models import InstagramAccount
+from instagram_service.models import InstagramAccount, WebhookDelivery, WebhookSubscription
 from tests.emulated import Env, emulated_runtime
 
 
 @pytest.fixture
 def emulator() -> Iterator[EmulatorHandle]:
-    with running_emulator(generate_scenario(1, 3, seed=21)) as handle:
+    with running_emulator(generate_scenario(2, 3, seed=21)) as handle:
         yield handle
 
 
@@ -98,3 +98,43 @@ async def test_a_bad_token_is_refused_with_a_clear_message(env: Env) -> None:
             await connect_account(session, env.runtime.client, env.runtime.cipher, "IGAAnope")
         with pytest.raises(BadRequest, match="empty"):
             await connect_account(session, env.runtime.client, env.runtime.cipher, "  ")
+
+
+async def _make_due(env: Env) -> None:
+    async with env.db.session() as session:
+        await session.execute(
+            update(InstagramAccount).values(
+                token_issued_at=utcnow() - timedelta(days=2),
+                token_expires_at=utcnow() + timedelta(days=1),
+            )
+        )
+
+
+async def test_one_accounts_refresh_error_does_not_stop_the_others(env: Env) -> None:
+    first, second = await env.connect(0), await env.connect(1)
+    await _make_due(env)
+    env.emulator.state.set_faults(fail_next=1, fail_code=10)  # a permission error, not retried
+    assert await refresh_tokens() == 1
+    stored = [await _stored(env, first.id), await _stored(env, second.id)]
+    assert sorted(a.token_refreshed_at is not None for a in stored) == [False, True]
+    assert not any(a.needs_reauth for a in stored)  # only an invalid token needs a reconnect
+    assert await refresh_tokens() == 1  # the failed one is tried again at the next run
+
+
+async def test_refused_refresh_tells_the_cms_once(env: Env) -> None:
+    account = await env.connect()
+    async with env.db.session() as session:
+        session.add(
+            WebhookSubscription(
+                url="http://127.0.0.1:9/hook",  # nothing listens: only the records matter
+                secret_encrypted=env.runtime.cipher.encrypt("whsec_dGVzdHRlc3R0ZXN0dGVzdA=="),
+                events=["account.needs_reauth"],
+            )
+        )
+    env.emulator.state.revoke_token(env.token(), status="revoked")
+    await _make_due(env)
+    assert await refresh_tokens() == 0
+    async with env.db.session() as session:
+        rows = (await session.scalars(select(WebhookDelivery))).all()
+    assert [row.event_type for row in rows if row.attempt == 1] == ["account.needs_reauth"]
+    assert (await _stored(env, account.id)).needs_reauth

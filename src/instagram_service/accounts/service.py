@@ -16,6 +16,7 @@ from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
 from instagram_service.security import TokenCipher
+from instagram_service.webhooks.emit import emit_account_needs_reauth
 
 # A long-lived token lasts 60 days; a pasted one is assumed fresh (refresh resets it).
 TOKEN_LIFETIME = timedelta(days=60)
@@ -116,8 +117,12 @@ async def delete_account(session: AsyncSession, account_id: int) -> list[str]:
 
 
 async def mark_needs_reauth(session: AsyncSession, account: InstagramAccount, reason: str) -> None:
+    """Stop syncs for the account and tell the CMS (once: repeated marks emit nothing)."""
+    already = account.needs_reauth
     account.needs_reauth = True
     account.reauth_reason = reason
+    if not already:
+        await emit_account_needs_reauth(session, account, reason)
 
 
 async def accounts_to_refresh(

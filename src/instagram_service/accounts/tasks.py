@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from instagram_service.accounts import service
+from instagram_service.instagram.errors import InstagramError
+from instagram_service.models import InstagramAccount
 from instagram_service.observability import get_logger
 from instagram_service.runtime import get_runtime
 from instagram_service.worker import broker
@@ -14,16 +16,33 @@ log = get_logger(__name__)
 
 @broker.task(task_name="accounts.refresh_tokens")
 async def refresh_tokens() -> int:
-    """Refresh tokens older than 24 hours that expire within the configured window."""
+    """Refresh tokens older than 24 hours that expire within the configured window.
+
+    Each account in its own transaction: one account's error (Instagram down, a permission
+    problem) is logged and retried at the next run without holding up the others.
+    """
     runtime = get_runtime()
     window = timedelta(days=runtime.settings.token_refresh_window_days)
-    refreshed = 0
     async with runtime.db.session() as session:
-        accounts = await service.accounts_to_refresh(session, window)
-        for account in accounts:
-            if await service.refresh_account_token(
-                session, runtime.client, runtime.cipher, account
-            ):
+        account_ids = [account.id for account in await service.accounts_to_refresh(session, window)]
+    refreshed = 0
+    for account_id in account_ids:
+        async with runtime.db.session() as session:
+            account = await session.get(InstagramAccount, account_id)
+            if account is None:
+                continue
+            try:
+                ok = await service.refresh_account_token(
+                    session, runtime.client, runtime.cipher, account
+                )
+            except InstagramError as exc:
+                log.warning(
+                    "token refresh failed; retried next run",
+                    account=account.username,
+                    error=str(exc),
+                )
+                continue
+            if ok:
                 refreshed += 1
             else:
                 log.warning("token refresh refused", account=account.username)

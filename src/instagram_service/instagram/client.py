@@ -88,7 +88,7 @@ class InstagramClient:
             return await self._get_me_via_pages(token, stats)
         body = await self._get(token, "me", {"fields": USER_FIELDS}, stats)
         user = self._parse(IGUser, body, "GET /me")
-        await self._learn(token, user.user_id)
+        await self.remember_user(token, user.user_id)
         return user
 
     async def get_user(self, token: str, user_id: str, stats: CallStats | None = None) -> IGUser:
@@ -207,11 +207,13 @@ class InstagramClient:
             account = page.get("instagram_business_account") if isinstance(page, dict) else None
             if isinstance(account, dict) and account.get("id"):
                 user = await self.get_user(token, str(account["id"]), stats)
-                await self._learn(token, user.user_id)
+                await self.remember_user(token, user.user_id)
                 return user
         raise InstagramError("GET /me/accounts", "no Page has an Instagram business account")
 
-    async def _learn(self, token: str, user_id: str) -> None:
+    async def remember_user(self, token: str, user_id: str) -> None:
+        """Count calls made with this token against the user's budget (one per account, shared
+        by every worker through the limiter's store), not against a hash of the token."""
         hashed = token_key(token)
         if self._user_ids.get(hashed) != user_id:
             self._user_ids[hashed] = user_id

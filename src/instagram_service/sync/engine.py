@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from instagram_service.accounts.profile import apply_profile
+from instagram_service.accounts.service import mark_needs_reauth
 from instagram_service.db import Database, utcnow
 from instagram_service.instagram.client import CallStats, InstagramClient
 from instagram_service.instagram.errors import (
@@ -42,7 +43,7 @@ from instagram_service.sync.events import (
 )
 from instagram_service.sync.seams import MediaSeam, ModerationSeam
 from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
-from instagram_service.webhooks.emit import emit_account_needs_reauth, emit_event
+from instagram_service.webhooks.emit import emit_event
 
 log = get_logger(__name__)
 
@@ -77,8 +78,15 @@ class SyncAborted(Exception):
     """Raised inside the walk to end the job with a recorded status."""
 
 
-async def claim_job(db: Database, job_id: int, heartbeat_timeout: timedelta) -> bool:
-    """Atomically move a job to RUNNING; a redelivered job whose worker still beats is left."""
+class _LeaseLost(Exception):
+    """Another worker took the job over (this one was too slow to beat): stop, write nothing."""
+
+
+async def claim_job(db: Database, job_id: int, heartbeat_timeout: timedelta) -> datetime | None:
+    """Atomically move a job to RUNNING; a redelivered job whose worker still beats is left.
+
+    Returns the lease (the new `started_at`) that this worker's later writes are guarded by.
+    """
     now = utcnow()
     stale = now - heartbeat_timeout
     async with db.session() as session:
@@ -91,34 +99,49 @@ async def claim_job(db: Database, job_id: int, heartbeat_timeout: timedelta) -> 
             )
             .values(status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return now if getattr(result, "rowcount", 0) else None
 
 
 async def run_sync_job(ctx: SyncContext, job_id: int) -> SyncJob | None:
     """Run one claimed sync job to its end state. Returns the finished job row."""
-    if not await claim_job(ctx.db, job_id, ctx.heartbeat_timeout):
+    lease = await claim_job(ctx.db, job_id, ctx.heartbeat_timeout)
+    if lease is None:
         log.info("sync job not claimable (already running or finished)", job_id=job_id)
         return None
     async with ctx.db.session() as session:
         job = await session.get(SyncJob, job_id)
         assert job is not None
+        account = await session.get(InstagramAccount, job.account_id)
+        assert account is not None
         account_id, walk = job.account_id, job.walk
-        encrypted = await session.scalar(
-            select(InstagramAccount.access_token_encrypted).where(InstagramAccount.id == account_id)
-        )
+        encrypted, user_id = account.access_token_encrypted, account.instagram_user_id
+        refusal = _refusal(account)
     stats = CallStats()
     counters = _Counters()
     error: BaseException | None = None
     try:
-        assert encrypted is not None
+        if refusal is not None:
+            raise SyncAborted(refusal)  # queued before the account was stopped: not run
         token = ctx.cipher.decrypt(encrypted)
-        seen = await _walk(ctx, job_id, account_id, token, walk, stats, counters)
+        await ctx.client.remember_user(token, user_id)
+        seen = await _walk(ctx, job_id, lease, account_id, token, walk, stats, counters)
         if walk == SyncType.FULL:
             counters.deleted, removed = await _soft_delete_missing(ctx.db, account_id, seen)
             counters.public_changes += removed
+    except _LeaseLost:
+        log.warning("sync job taken over by another worker; stopping", job_id=job_id)
+        return None
     except BaseException as exc:  # recorded on the job below; re-raised if not an Exception
         error = exc
-    return await _finish(ctx, job_id, account_id, walk, stats, counters, error)
+    return await _finish(ctx, job_id, lease, account_id, walk, stats, counters, error)
+
+
+def _refusal(account: InstagramAccount) -> str | None:
+    if account.needs_reauth:
+        return "not run: the account must be reconnected first"
+    if not account.is_active:
+        return "not run: the account is deactivated"
+    return None
 
 
 @dataclass
@@ -134,6 +157,7 @@ class _Counters:
 async def _walk(
     ctx: SyncContext,
     job_id: int,
+    lease: datetime,
     account_id: int,
     token: str,
     walk: str,
@@ -158,7 +182,7 @@ async def _walk(
             counters.public_changes += await emit_page_changes(session, changes)
         if ctx.progress.on_page:
             ctx.progress.on_page(ctx.progress)
-        await _heartbeat(ctx.db, job_id, counters, stats)
+        await _heartbeat(ctx.db, job_id, lease, counters, stats)
         if walk == SyncType.INCREMENTAL and known and len(seen) >= max_recent:
             break  # met posts we have, and refreshed the newest max_posts_to_sync
     return seen
@@ -219,11 +243,17 @@ async def _process_media(
     ctx.progress.images += outcome.images_done
 
 
-async def _heartbeat(db: Database, job_id: int, counters: _Counters, stats: CallStats) -> None:
+async def _heartbeat(
+    db: Database, job_id: int, lease: datetime, counters: _Counters, stats: CallStats
+) -> None:
     async with db.session() as session:
-        await session.execute(
+        result = await session.execute(
             update(SyncJob)
-            .where(SyncJob.id == job_id)
+            .where(
+                SyncJob.id == job_id,
+                SyncJob.status == SyncStatus.RUNNING,
+                SyncJob.started_at == lease,
+            )
             .values(
                 heartbeat_at=utcnow(),
                 posts_processed=counters.processed,
@@ -233,6 +263,8 @@ async def _heartbeat(db: Database, job_id: int, counters: _Counters, stats: Call
                 api_calls_made=stats.calls,
             )
         )
+    if not getattr(result, "rowcount", 0):
+        raise _LeaseLost
 
 
 async def _soft_delete_missing(db: Database, account_id: int, seen: set[str]) -> tuple[int, int]:
@@ -255,6 +287,7 @@ async def _soft_delete_missing(db: Database, account_id: int, seen: set[str]) ->
 async def _finish(
     ctx: SyncContext,
     job_id: int,
+    lease: datetime,
     account_id: int,
     walk: str,
     stats: CallStats,
@@ -266,6 +299,11 @@ async def _finish(
         account = await session.get(InstagramAccount, account_id)
         assert job is not None
         assert account is not None
+        if job.status != SyncStatus.RUNNING or job.started_at != lease:
+            log.warning("sync job taken over or reaped meanwhile; result dropped", job_id=job_id)
+            if error is not None and not isinstance(error, Exception):
+                raise error
+            return job
         now = utcnow()
         job.completed_at = now
         job.heartbeat_at = now
@@ -287,9 +325,10 @@ async def _finish(
             await session.flush()  # the job stops being active before a follow-up is added
             if isinstance(error, RateLimited) and job.retry_after is not None:
                 session.add(_follow_up(job, job.retry_after))
-            await emit_event(session, "sync.failed", _failure_data(job, account))
+            if not isinstance(error, SyncAborted):  # a job not run tells the CMS nothing new
+                await emit_event(session, "sync.failed", _failure_data(job, account))
             if isinstance(error, TokenInvalid):
-                await emit_account_needs_reauth(session, account, error.reason)
+                await mark_needs_reauth(session, account, error.reason)
         await emit_sync_summary(session, job_id, counters.public_changes)
         SYNC_JOBS.labels(job.status).inc()
     if error is not None and not isinstance(error, Exception):
@@ -332,9 +371,9 @@ def _follow_up(job: SyncJob, when: datetime) -> SyncJob:
 
 
 def _describe(error: BaseException, job: SyncJob, account: InstagramAccount) -> str:
+    if isinstance(error, SyncAborted):
+        return str(error)
     if isinstance(error, TokenInvalid):
-        account.needs_reauth = True
-        account.reauth_reason = error.reason
         return f"token invalid, the account must be reconnected: {error}"
     if isinstance(error, RateLimited):
         retry_s = error.retry_after_s if error.retry_after_s is not None else 3600.0

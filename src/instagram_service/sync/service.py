@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -151,9 +151,36 @@ async def due_pending_jobs(session: AsyncSession) -> Sequence[SyncJob]:
     ).all()
 
 
+MAX_FAILURE_BACKOFF = timedelta(days=1)
+
+
+async def _failures_since_success(session: AsyncSession) -> dict[int, tuple[int, datetime]]:
+    """Per account: how many jobs failed since its last successful sync, and when the last did."""
+    rows = await session.execute(
+        select(SyncJob.account_id, func.count(), func.max(SyncJob.completed_at))
+        .join(InstagramAccount, InstagramAccount.id == SyncJob.account_id)
+        .where(
+            SyncJob.status == SyncStatus.FAILED,
+            SyncJob.completed_at.is_not(None),
+            InstagramAccount.last_sync_at.is_(None)
+            | (SyncJob.completed_at > InstagramAccount.last_sync_at),
+        )
+        .group_by(SyncJob.account_id)
+    )
+    return {account_id: (n, last) for account_id, n, last in rows if last is not None}
+
+
+def failure_backoff(frequency_minutes: int, failures: int) -> timedelta:
+    """After N failures in a row the next auto sync waits frequency x 2^(N-1), at most a day."""
+    wait: timedelta = timedelta(minutes=frequency_minutes) * 2 ** min(failures - 1, 10)
+    return min(wait, MAX_FAILURE_BACKOFF)
+
+
 async def accounts_due(session: AsyncSession) -> list[tuple[InstagramAccount, SyncType]]:
-    """Accounts whose auto sync is due: INCREMENTAL every frequency, FULL once a day."""
+    """Accounts whose auto sync is due: INCREMENTAL every frequency, FULL once a day, and
+    after failures an exponential backoff, so a broken account is not walked every tick."""
     now = utcnow()
+    failures = await _failures_since_success(session)
     accounts = await session.scalars(
         select(InstagramAccount).where(
             InstagramAccount.is_active.is_(True),
@@ -164,6 +191,11 @@ async def accounts_due(session: AsyncSession) -> list[tuple[InstagramAccount, Sy
     due: list[tuple[InstagramAccount, SyncType]] = []
     for account in accounts:
         if account.sync_blocked_until and account.sync_blocked_until > now:
+            continue
+        failed, last_failure = failures.get(account.id, (0, None))
+        if last_failure is not None and now < last_failure + failure_backoff(
+            account.sync_frequency_minutes, failed
+        ):
             continue
         if account.last_full_sync_at is None or now - account.last_full_sync_at >= timedelta(
             days=1

@@ -31,7 +31,6 @@ from instagram_service.sync.service import trigger_sync
 from instagram_service.sync.tasks import kick_job
 from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
 from instagram_service.webhooks.emit import (
-    emit_account_needs_reauth,
     emit_gallery_changed,
     emit_post_change,
     emit_post_transition,
@@ -217,4 +216,3 @@ async def _needs_reauth(runtime: Runtime, account_id: int, reason: str) -> None:
         account = await session.get(InstagramAccount, account_id)
         if account is not None and not account.needs_reauth:
             await mark_needs_reauth(session, account, reason)
-            await emit_account_needs_reauth(session, account, reason)
