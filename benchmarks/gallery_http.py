@@ -211,8 +211,11 @@ def measure(server: str, which: str, path: str, env: dict[str, str]) -> tuple[Re
 def ensure_wrk() -> None:
     if shutil.which("wrk"):
         return
-    print("installing wrk (apt-get install -y wrk)")
-    subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
+    print("installing wrk (apt-get update; apt-get install -y wrk)")
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    # A fresh machine has empty package lists: install alone would find no wrk.
+    subprocess.run(["apt-get", "update"], check=True, capture_output=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True, env=env)
 
 
 def main() -> None:

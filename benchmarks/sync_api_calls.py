@@ -1,7 +1,8 @@
 """API calls of our syncs against the minimum and the seed's one-call-per-post approach.
 
-Runs the emulator in its own process (so its memory is not ours), syncs into a fresh
-SQLite file without images, and counts calls from the emulator's own statistics.
+Runs the emulator in its own process (so its memory is not ours), and each size's syncs in a
+fresh child process (so the peak RSS is that size's own), into a fresh SQLite file without
+images (the media seam is off), and counts calls from the emulator's own statistics.
 Baseline in the same run: the minimum `1 + ceil(N / page size)` and the seed's approach
 (the same list pages plus one details call per post).
 """
@@ -9,6 +10,7 @@ Baseline in the same run: the minimum `1 + ceil(N / page size)` and the seed's a
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import resource
 import socket
@@ -30,6 +32,7 @@ from instagram_service.runtime import build_runtime
 from instagram_service.security import generate_fernet_key
 from instagram_service.settings import Settings
 from instagram_service.sync.engine import run_sync_job
+from instagram_service.sync.seams import NoMediaSeam
 from instagram_service.sync.service import trigger_sync
 
 PAGE = 100
@@ -73,6 +76,8 @@ async def run_size(posts: int, tmp: Path) -> dict[str, float]:
         )
         settings.data_dir.mkdir(parents=True)
         runtime = build_runtime(settings, Database(settings.database_url))
+        await runtime.media.aclose()  # type: ignore[attr-defined]
+        runtime.media = NoMediaSeam()  # calls and rows only: images are benchmarked elsewhere
         await upgrade(runtime.db.engine)
         token = generate_scenario(1, posts, seed=0).accounts[0].tokens[0].token
         async with runtime.db.session() as session:
@@ -116,13 +121,24 @@ async def run_size(posts: int, tmp: Path) -> dict[str, float]:
         proc.wait(timeout=10)
 
 
-async def main() -> None:
-    rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    results: dict[int, dict[str, float]] = {}
+def child(posts: int) -> None:
+    """One size in this process: print its figures and this process's peak RSS as JSON."""
     with tempfile.TemporaryDirectory() as tmp:
-        for posts in SIZES:
-            results[posts] = await run_size(posts, Path(tmp))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result = asyncio.run(run_size(posts, Path(tmp)))
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def main() -> None:
+    results: dict[int, dict[str, float]] = {}
+    for posts in SIZES:
+        out = subprocess.run(
+            [sys.executable, __file__, "--size", str(posts)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        results[posts] = json.loads(out.strip().splitlines()[-1])
     print(f"page size {PAGE}; calls counted by the emulator")
     header = f"{'posts':>6} {'full':>6} {'minimum':>8} {'seed':>6} {'seed/ours':>9} "
     header += f"{'2nd full':>8} {'2nd changes':>11} {'incr':>5} {'full s':>7} {'posts/s':>8}"
@@ -133,15 +149,20 @@ async def main() -> None:
             f"{r['seed'] / r['full']:>9.1f} {r['second']:>8.0f} {r['second_changes']:>11.0f} "
             f"{r['incr']:>5.0f} {r['full_s']:>7.2f} {posts / r['full_s']:>8.0f}"
         )
-    print(f"peak RSS of this process: {peak:.0f} MB (at start {rss_start:.0f} MB)")
+    for posts, r in results.items():
+        print(f"peak RSS of the process that synced {posts} posts: {r['peak_rss_mb']:.0f} MB")
     r = results[1000]
+    print(f"wall time of a {SIZES[-1]}-post full sync: {results[SIZES[-1]]['full_s']:.2f} s")
     print(
         f"RESULT full_calls_1000={r['full']:.0f} min_calls_1000={r['min']:.0f} "
         f"second_full_changes_1000={r['second_changes']:.0f} "
-        f"incremental_calls_unchanged={r['incr']:.0f} peak_rss_mb_5000={peak:.0f} "
-        f"full_sync_s_5000={results[5000]['full_s']:.2f}"
+        f"incremental_calls_unchanged={r['incr']:.0f} "
+        f"peak_rss_mb_5000={results[5000]['peak_rss_mb']:.0f}"
     )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if len(sys.argv) == 3 and sys.argv[1] == "--size":
+        child(int(sys.argv[2]))
+    else:
+        main()
