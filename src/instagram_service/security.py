@@ -45,13 +45,20 @@ class TokenCipher:
         try:
             return self._fernet.decrypt(cipher).decode()
         except InvalidToken as exc:
-            raise EncryptionNotConfigured(
-                "a stored secret cannot be decrypted with IGS_TOKEN_KEYS (was a key removed?)"
-            ) from exc
+            raise _undecryptable() from exc
 
     def rotate(self, cipher: bytes) -> bytes:
         """Re-encrypt with the newest key."""
-        return self._fernet.rotate(cipher)
+        try:
+            return self._fernet.rotate(cipher)
+        except InvalidToken as exc:
+            raise _undecryptable() from exc
+
+
+def _undecryptable() -> EncryptionNotConfigured:
+    return EncryptionNotConfigured(
+        "a stored secret cannot be decrypted with IGS_TOKEN_KEYS (was a key removed?)"
+    )
 
 
 def generate_fernet_key() -> str:

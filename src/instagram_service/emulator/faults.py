@@ -23,15 +23,6 @@ FAILURE_MESSAGES = {
     2: "An unexpected error has occurred. Please retry your request later.",
     3: "(#3) Application does not have the capability to make this API call.",
     10: "(#10) Application does not have permission for this action",
-    200: "(#200) Permissions error",
-    100: "(#100) Invalid parameter",
-}
-
-FAILURE_MESSAGES = {
-    1: "An unknown error occurred",
-    2: "An unexpected error has occurred. Please retry your request later.",
-    3: "(#3) Application does not have the capability to make this API call.",
-    10: "(#10) Application does not have permission for this action",
     100: "(#100) Invalid parameter",
     200: "(#200) Permissions error",
 }
