@@ -1,15 +1,32 @@
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select
+from alembic import command
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    LargeBinary,
+    String,
+    column,
+    func,
+    inspect,
+    make_url,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from instagram_service.db import Database
-from instagram_service.migrate import current_revision, head_revision
-from instagram_service.models import Base, InstagramPost, PostMedia, SyncJob
+from instagram_service.db import Database, JSONType, UTCDateTime
+from instagram_service.migrate import alembic_config, current_revision, head_revision, upgrade
+from instagram_service.models import Base, InstagramAccount, InstagramPost, PostMedia, SyncJob
 from tests.factories import make_account, make_post
 
 
@@ -89,3 +106,146 @@ async def test_one_active_sync_job_per_account(session: AsyncSession) -> None:
     session.add(SyncJob(account_id=account.id, status="PENDING"))
     with pytest.raises(IntegrityError):
         await session.flush()
+
+
+@pytest.fixture
+async def empty_database_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of its own, for moving the schema up and down without touching `db`."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
+        return
+    name = f"{url.database}_migrations_{os.getpid()}"
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        await admin.dispose()
+
+
+async def migrate(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
+    def run(connection: Connection) -> None:
+        config = alembic_config(str(engine.url))
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+# The two tables as revision 0001 made them (the models have content_version since 0002).
+ACCOUNTS_0001 = table(
+    "instagram_accounts",
+    *(column(name, String()) for name in ("instagram_user_id", "username")),
+    column("access_token_encrypted", LargeBinary()),
+    *(column(name, Boolean()) for name in ("is_active", "needs_reauth", "auto_sync")),
+    *(column(name, Integer()) for name in ("id", "sync_frequency_minutes", "max_posts_to_sync")),
+    *(column(name, UTCDateTime()) for name in ("created_at", "updated_at")),
+)
+POSTS_0001 = table(
+    "instagram_posts",
+    *(column(name, Integer()) for name in ("id", "account_id", "display_order")),
+    column("sync_retry_count", Integer()),
+    *(column(name, String()) for name in ("instagram_id", "media_type", "gallery_category")),
+    column("media_status", String()),
+    column("is_featured", Boolean()),
+    *(column(name, UTCDateTime()) for name in ("posted_at", "created_at", "updated_at")),
+    *(
+        column(name, JSONType)
+        for name in (
+            "hashtags",
+            "mentions",
+            "content_tags",
+            "moderation_reason",
+            "manual_fields",
+            "variants",
+        )
+    ),
+)
+
+
+async def account_columns(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("instagram_accounts")}
+        )
+
+
+async def test_migration_0002_adds_and_drops_the_content_version(
+    empty_database_url: str,
+) -> None:
+    database = Database(empty_database_url)
+    try:
+        engine = database.engine
+        await migrate(engine, "0001")
+        now = datetime.now(UTC)
+        async with engine.begin() as connection:
+            await connection.execute(
+                ACCOUNTS_0001.insert().values(
+                    id=1,
+                    instagram_user_id="17840000000001",
+                    username="before_0002",
+                    access_token_encrypted=b"x",
+                    is_active=True,
+                    needs_reauth=False,
+                    auto_sync=True,
+                    sync_frequency_minutes=60,
+                    max_posts_to_sync=50,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await connection.execute(
+                POSTS_0001.insert().values(
+                    id=1,
+                    account_id=1,
+                    display_order=0,
+                    sync_retry_count=0,
+                    instagram_id="17900000000001",
+                    media_type="IMAGE",
+                    gallery_category="general",
+                    media_status="READY",
+                    is_featured=False,
+                    posted_at=now,
+                    created_at=now,
+                    updated_at=now,
+                    hashtags=[],
+                    mentions=[],
+                    content_tags=[],
+                    moderation_reason={},
+                    manual_fields=[],
+                    variants={},
+                )
+            )
+        assert "content_version" not in await account_columns(engine)
+
+        await migrate(engine, "0002")
+        assert "content_version" in await account_columns(engine)
+        async with database.session() as session:
+            account = await session.get(InstagramAccount, 1)
+            assert account is not None
+            assert account.content_version == 0  # existing rows start at 0
+            post = await session.get(InstagramPost, 1)
+            assert post is not None
+            post.caption = "changed after 0002"
+        async with database.session() as session:
+            version = select(InstagramAccount.content_version).where(InstagramAccount.id == 1)
+            assert await session.scalar(version) == 1
+
+        await migrate(engine, "0001", down=True)
+        assert "content_version" not in await account_columns(engine)
+        async with engine.connect() as connection:
+            # The column was dropped in place: a copied and dropped table would have taken
+            # the posts with it (ON DELETE CASCADE).
+            posts = select(func.count()).select_from(POSTS_0001)
+            assert await connection.scalar(posts) == 1
+
+        await upgrade(engine)
+        assert await current_revision(engine) == head_revision()
+    finally:
+        await database.dispose()

@@ -10,17 +10,27 @@ from sqlalchemy import text
 from instagram_service.apikeys.auth import ReadKey
 from instagram_service.deps import DatabaseDep
 from instagram_service.migrate import current_revision, head_revision
+from instagram_service.routing import ADMIN_ERRORS, example_content
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses={200: example_content({"status": "ok"})})
 async def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Database unreachable or not migrated"}})
+@router.get(
+    "/readyz",
+    responses={
+        200: example_content({"status": "ready", "revision": "0002"}),
+        503: {
+            "description": "Database unreachable or not migrated",
+            **example_content({"status": "not ready", "detail": "database unreachable: ..."}),
+        },
+    },
+)
 async def readyz(db: DatabaseDep) -> JSONResponse:
     """The database answers and its schema is at the newest migration."""
     try:
@@ -37,7 +47,19 @@ async def readyz(db: DatabaseDep) -> JSONResponse:
     return JSONResponse({"status": "ready", "revision": current})
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: example_content(
+            "# HELP igs_http_requests_total HTTP requests\n"
+            "# TYPE igs_http_requests_total counter\n"
+            'igs_http_requests_total{method="GET",route="/api/v1/gallery",status="200"} 42.0\n',
+            "text/plain",
+        ),
+        **ADMIN_ERRORS,
+    },
+)
 async def metrics(_: ReadKey) -> Response:
     """Prometheus metrics (scrape with `authorization: {credentials: <read key>}`)."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

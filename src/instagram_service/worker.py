@@ -15,6 +15,7 @@ TASK_MODULES = [
     "instagram_service.accounts.tasks",
     "instagram_service.media.tasks",
     "instagram_service.webhooks.tasks",
+    "instagram_service.moderation.tasks",
 ]
 
 

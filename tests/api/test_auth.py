@@ -117,7 +117,7 @@ async def test_key_made_through_the_api_then_revoked(client: httpx.AsyncClient, 
     website = bearer(created["key"])
     assert (await client.get("/api/v1/posts", headers=website)).status_code == 200
     assert (await client.post("/api/v1/filters", json={}, headers=website)).status_code == 403
-    listed = (await client.get("/api/v1/keys", headers=keys.admin)).json()
+    listed = (await client.get("/api/v1/keys", headers=keys.admin)).json()["items"]
     mine = next(k for k in listed if k["id"] == created["id"])
     assert "key" not in mine
     assert "key_hash" not in mine
@@ -178,6 +178,6 @@ async def test_key_made_with_the_cli(tmp_path: Path) -> None:
             made = await http.post("/api/v1/keys", json={"name": "x"}, headers=bearer(admin))
             assert made.status_code == 201
             listed = await http.get("/api/v1/keys", headers=bearer(admin))
-            assert [k["name"] for k in listed.json()] == ["ops", "site", "x"]
+            assert [k["name"] for k in listed.json()["items"]] == ["ops", "site", "x"]
     finally:
         await db.dispose()

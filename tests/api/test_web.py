@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.app import create_app
 from instagram_service.db import Database
-from instagram_service.models import InstagramPost
+from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.settings import Settings
 from tests.api.conftest import Data, Keys
@@ -129,6 +132,90 @@ async def test_changes_by_another_process_show_within_a_second(
                 .where(InstagramPost.id == post.id)
                 .values(caption=post.caption, updated_at=datetime.now(UTC))
             )
+        gallery_cache.invalidate()
+
+
+@asynccontextmanager
+async def in_another_process(db: Database) -> AsyncIterator[AsyncSession]:
+    """A unit of work as a worker, the CLI or another API replica commits it: through the
+    ORM, but this process's cache is not told (it must find out through its check)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gallery_cache, "invalidate", lambda: None)
+        async with db.session() as session:
+            yield session
+
+
+async def content_versions(db: Database) -> dict[int, int]:
+    async with db.sessionmaker() as session:
+        rows = await session.execute(select(InstagramAccount.id, InstagramAccount.content_version))
+        return dict(rows.tuples().all())
+
+
+async def test_a_change_committed_with_an_older_timestamp_shows_too(
+    client: httpx.AsyncClient, db: Database, data: Data
+) -> None:
+    """`updated_at` is set at flush time, so a transaction can commit one older than the
+    newest already committed: the timestamps do not move, the account's content_version does."""
+    post = data.posts[data.ordered]
+    async with db.engine.begin() as connection:  # a hidden post holds the newest timestamp
+        await connection.execute(
+            update(InstagramPost)
+            .where(InstagramPost.id == data.pending)
+            .values(updated_at=datetime.now(UTC))
+        )
+    gallery_cache.invalidate()
+    before = await client.get("/api/v1/gallery")
+    await client.get("/api/v1/gallery")
+    try:
+        async with in_another_process(db) as session:
+            row = await session.get(InstagramPost, post.id)
+            assert row is not None
+            row.caption = "committed late"
+            row.updated_at = datetime.now(UTC) - timedelta(seconds=5)
+        await asyncio.sleep(gallery_cache.check_interval_s + 0.1)
+        after = await client.get("/api/v1/gallery")
+        assert after.headers["etag"] != before.headers["etag"]
+        item = next(i for i in after.json()["items"] if i["id"] == post.id)
+        assert item["caption"] == "committed late"
+    finally:
+        async with db.session() as session:
+            row = await session.get(InstagramPost, post.id)
+            assert row is not None
+            row.caption = post.caption
+        gallery_cache.invalidate()
+
+
+async def test_a_carousel_child_changed_elsewhere_bumps_its_account_version(
+    client: httpx.AsyncClient, db: Database, data: Data
+) -> None:
+    carousel = data.posts[data.carousel]
+    child = carousel.children[0]
+    async with db.engine.begin() as connection:  # another child holds the newest timestamp
+        await connection.execute(
+            update(PostMedia).where(PostMedia.id != child.id).values(updated_at=datetime.now(UTC))
+        )
+    gallery_cache.invalidate()
+    params = {"limit": 100}
+    before = await client.get("/api/v1/gallery", params=params)
+    versions = await content_versions(db)
+    try:
+        async with in_another_process(db) as session:
+            row = await session.get(PostMedia, child.id)
+            assert row is not None
+            row.alt_text = "child changed elsewhere"
+            row.updated_at = datetime.now(UTC) - timedelta(seconds=5)
+        expected = {**versions, carousel.account_id: versions[carousel.account_id] + 1}
+        assert await content_versions(db) == expected  # its account only, once
+        await asyncio.sleep(gallery_cache.check_interval_s + 0.1)
+        after = await client.get("/api/v1/gallery", params=params)
+        assert after.headers["etag"] != before.headers["etag"]
+        item = next(i for i in after.json()["items"] if i["id"] == carousel.id)
+        assert item["children"][0]["alt_text"] == "child changed elsewhere"
+    finally:
+        async with db.session() as session:
+            row = await session.get(PostMedia, child.id)
+            assert row is not None
+            row.alt_text = child.alt_text
         gallery_cache.invalidate()
 
 

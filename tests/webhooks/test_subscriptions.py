@@ -48,8 +48,8 @@ async def test_create_shows_the_generated_secret_once(strict: AppEnv, settings: 
     one = await strict.http.get(f"{BASE}/{data['id']}", headers=strict.admin)
     assert "secret" not in one.json()
     listed = await strict.http.get(BASE, headers=strict.admin)
-    assert [s["id"] for s in listed.json()] == [data["id"]]
-    assert "secret" not in listed.json()[0]
+    assert [s["id"] for s in listed.json()["items"]] == [data["id"]]
+    assert "secret" not in listed.json()["items"][0]
     async with strict.db.session() as session:
         row = await session.get(WebhookSubscription, data["id"])
     assert row is not None
@@ -105,7 +105,7 @@ async def test_private_targets_refused(strict: AppEnv, url: str) -> None:
     )
     assert response.status_code == 422
     assert "IGS_WEBHOOK_ALLOW_PRIVATE_TARGETS" in response.json()["detail"]
-    assert (await strict.http.get(BASE, headers=strict.admin)).json() == []
+    assert (await strict.http.get(BASE, headers=strict.admin)).json()["items"] == []
 
 
 @pytest.mark.parametrize(

@@ -2,26 +2,39 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse
+from sqlalchemy import select
 
 from instagram_service.accounts import oauth, service
-from instagram_service.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
+from instagram_service.accounts.schemas import (
+    AccountCreate,
+    AccountOut,
+    AccountPage,
+    AccountUpdate,
+)
 from instagram_service.apikeys.auth import AdminKey, ReadKey
 from instagram_service.db import after_commit
 from instagram_service.deps import IdPath, SessionDep, SettingsDep
 from instagram_service.errors import BadRequest
 from instagram_service.media_cleanup import remove_media_files
+from instagram_service.models import InstagramAccount
+from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
 from instagram_service.runtime import get_runtime
 
-router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+admin = APIRouter(prefix="/api/v1/accounts", tags=["accounts"], responses=ADMIN_ERRORS)
+# Instagram's redirect: no key (its signed `state` is checked instead).
+public = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 
-@router.get("", response_model=list[AccountOut])
-async def list_accounts(session: SessionDep, _: ReadKey) -> list[AccountOut]:
-    """List connected accounts."""
-    return [AccountOut.model_validate(a) for a in await service.list_accounts(session)]
+@admin.get("", response_model=AccountPage)
+async def list_accounts(
+    session: SessionDep, _: ReadKey, limit: Limit = 50, offset: Offset = 0
+) -> AccountPage:
+    """List connected accounts, oldest first."""
+    query = select(InstagramAccount).order_by(InstagramAccount.id)
+    return await paginate(session, query, AccountPage, AccountOut, limit=limit, offset=offset)
 
 
-@router.post("", response_model=AccountOut, status_code=201)
+@admin.post("", response_model=AccountOut, status_code=201)
 async def add_account(body: AccountCreate, session: SessionDep, _: AdminKey) -> AccountOut:
     """Connect an account with a long-lived token; its profile is read from `/me`."""
     runtime = get_runtime()
@@ -31,13 +44,13 @@ async def add_account(body: AccountCreate, session: SessionDep, _: AdminKey) -> 
     return AccountOut.model_validate(account)
 
 
-@router.get("/connect", response_class=RedirectResponse, status_code=307)
+@admin.get("/connect", response_class=RedirectResponse, status_code=307)
 async def connect(settings: SettingsDep, _: AdminKey) -> RedirectResponse:
     """Start Business Login for Instagram: redirects to Instagram's authorize page."""
     return RedirectResponse(oauth.authorize_url(settings), status_code=307)
 
 
-@router.get("/callback", response_model=AccountOut)
+@public.get("/callback", response_model=AccountOut)
 async def callback(
     session: SessionDep,
     settings: SettingsDep,
@@ -61,13 +74,13 @@ async def callback(
     return AccountOut.model_validate(account)
 
 
-@router.get("/{account_id}", response_model=AccountOut)
+@admin.get("/{account_id}", response_model=AccountOut, responses=NOT_FOUND)
 async def get_account(account_id: IdPath, session: SessionDep, _: ReadKey) -> AccountOut:
     """One account."""
     return AccountOut.model_validate(await service.get_account(session, account_id))
 
 
-@router.patch("/{account_id}", response_model=AccountOut)
+@admin.patch("/{account_id}", response_model=AccountOut, responses=NOT_FOUND)
 async def update_account(
     account_id: IdPath, body: AccountUpdate, session: SessionDep, _: AdminKey
 ) -> AccountOut:
@@ -76,8 +89,13 @@ async def update_account(
     return AccountOut.model_validate(account)
 
 
-@router.delete("/{account_id}", status_code=204)
+@admin.delete("/{account_id}", status_code=204, responses=NOT_FOUND)
 async def delete_account(account_id: IdPath, session: SessionDep, _: AdminKey) -> None:
     """Delete the account with all its posts and their files."""
     keys = await service.delete_account(session, account_id)
     after_commit(session, lambda: remove_media_files(get_runtime().settings, keys))
+
+
+router = APIRouter()
+router.include_router(public)  # first: `/callback` is not an `/{account_id}`
+router.include_router(admin)

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from instagram_service.posts.schemas import Page, examples
+
 
 class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -25,7 +27,32 @@ class AccountUpdate(BaseModel):
 class AccountOut(BaseModel):
     """An account; its token is never part of any response."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra=examples(
+            {
+                "id": 1,
+                "instagram_user_id": "17841400000000001",
+                "username": "studio.example",
+                "name": "Studio Example",
+                "account_type": "BUSINESS",
+                "profile_picture_url": "https://scontent.cdninstagram.com/v/t51/profile.jpg",
+                "followers_count": 2480,
+                "media_count": 61,
+                "is_active": True,
+                "needs_reauth": False,
+                "reauth_reason": None,
+                "auto_sync": True,
+                "sync_frequency_minutes": 60,
+                "max_posts_to_sync": 500,
+                "token_expires_at": "2024-07-01T09:00:00Z",
+                "last_sync_at": "2024-05-02T10:00:00Z",
+                "last_full_sync_at": "2024-05-01T03:00:00Z",
+                "sync_blocked_until": None,
+                "created_at": "2024-04-01T08:00:00Z",
+            }
+        ),
+    )
 
     id: int
     instagram_user_id: str
@@ -46,3 +73,7 @@ class AccountOut(BaseModel):
     last_full_sync_at: datetime | None
     sync_blocked_until: datetime | None
     created_at: datetime
+
+
+class AccountPage(Page):
+    items: list[AccountOut]

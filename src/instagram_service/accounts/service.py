@@ -16,6 +16,7 @@ from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
 from instagram_service.security import TokenCipher
+from instagram_service.sync.events import emit_gone_from_gallery
 from instagram_service.webhooks.emit import emit_account_needs_reauth
 
 # A long-lived token lasts 60 days; a pasted one is assumed fresh (refresh resets it).
@@ -100,11 +101,15 @@ async def update_account(
 
 
 async def delete_account(session: AsyncSession, account_id: int) -> list[str]:
-    """Delete the account with all its posts; returns the storage keys to remove."""
+    """Delete the account with all its posts; returns the storage keys to remove.
+
+    The CMS hears `post.removed` for each post its gallery showed, and one `gallery.changed`
+    (queued after the commit, like every event)."""
     account = await get_account(session, account_id)
     posts = (
         await session.scalars(select(InstagramPost).where(InstagramPost.account_id == account.id))
     ).all()
+    await emit_gone_from_gallery(session, posts, f"account @{account.username} deleted")
     keys: list[str] = []
     for post in posts:
         await session.refresh(post, ["children"])

@@ -1,19 +1,25 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy import select
 
 from instagram_service.apikeys import service
 from instagram_service.apikeys.auth import AdminKey
-from instagram_service.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from instagram_service.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyPage
 from instagram_service.deps import IdPath, SessionDep
+from instagram_service.models import ApiKey
+from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
 
-router = APIRouter(prefix="/api/v1/keys", tags=["api keys"])
+router = APIRouter(prefix="/api/v1/keys", tags=["api keys"], responses=ADMIN_ERRORS)
 
 
-@router.get("", response_model=list[ApiKeyOut])
-async def list_keys(session: SessionDep, _: AdminKey) -> list[ApiKeyOut]:
-    """List API keys (never the keys themselves)."""
-    return [ApiKeyOut.model_validate(k) for k in await service.list_keys(session)]
+@router.get("", response_model=ApiKeyPage)
+async def list_keys(
+    session: SessionDep, _: AdminKey, limit: Limit = 50, offset: Offset = 0
+) -> ApiKeyPage:
+    """List API keys, oldest first (never the keys themselves)."""
+    query = select(ApiKey).order_by(ApiKey.id)
+    return await paginate(session, query, ApiKeyPage, ApiKeyOut, limit=limit, offset=offset)
 
 
 @router.post("", response_model=ApiKeyCreated, status_code=201)
@@ -23,7 +29,7 @@ async def create_key(body: ApiKeyCreate, session: SessionDep, _: AdminKey) -> Ap
     return ApiKeyCreated(**ApiKeyOut.model_validate(key).model_dump(), key=plain)
 
 
-@router.delete("/{key_id}", response_model=ApiKeyOut)
+@router.delete("/{key_id}", response_model=ApiKeyOut, responses=NOT_FOUND)
 async def revoke_key(key_id: IdPath, session: SessionDep, _: AdminKey) -> ApiKeyOut:
     """Revoke an API key."""
     return ApiKeyOut.model_validate(await service.revoke_key(session, key_id))

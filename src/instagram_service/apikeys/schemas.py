@@ -5,6 +5,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from instagram_service.posts.schemas import Page, examples
+
+_KEY_EXAMPLE = {
+    "id": 3,
+    "name": "website",
+    "scope": "read",
+    "prefix": "igs_Xk3v9Q",
+    "created_at": "2024-05-02T09:00:00Z",
+    "last_used_at": "2024-05-02T10:15:00Z",
+    "revoked_at": None,
+}
+
 
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=255, examples=["website"])
@@ -12,7 +24,7 @@ class ApiKeyCreate(BaseModel):
 
 
 class ApiKeyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(_KEY_EXAMPLE))
 
     id: int
     name: str
@@ -24,4 +36,18 @@ class ApiKeyOut(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyOut):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                **_KEY_EXAMPLE,
+                "last_used_at": None,
+                "key": "igs_Xk3v9QmT2rW8pL5nB7cY1dF4gH6jK0sAe3w48v4XcQxQ",
+            }
+        )
+    )
+
     key: str = Field(description="The key itself, shown only in this response.")
+
+
+class ApiKeyPage(Page):
+    items: list[ApiKeyOut]

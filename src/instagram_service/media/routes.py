@@ -7,12 +7,17 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import FileResponse
+from sqlalchemy import update
 
-from instagram_service.deps import IdPath, SessionDep, SettingsDep
+from instagram_service.db import Database
+from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
 from instagram_service.media.storage import LocalStorage
-from instagram_service.models import InstagramPost, PostMedia
+from instagram_service.models import InstagramPost, MediaStatus, PostMedia
+from instagram_service.observability import get_logger
 from instagram_service.posts.service import get_post
+
+log = get_logger(__name__)
 
 router = APIRouter(tags=["images"])
 
@@ -32,6 +37,43 @@ IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified"},
     404: {"description": "Unknown, unapproved or deleted post, or no such variant"},
 }
+
+
+class FileMissing(NotFound):
+    """The row names a file storage no longer has."""
+
+
+async def _redownload(db: Database, row: InstagramPost | PostMedia) -> None:
+    """Mark a row whose file is gone for download by the next sync (DESIGN: files are
+    downloaded again when missing). Its other files stay shown meanwhile."""
+    model: type[InstagramPost] | type[PostMedia] = type(row)
+    post_id = row.id if isinstance(row, InstagramPost) else row.post_id
+    async with db.session() as session:
+        marked = await session.execute(
+            update(model)
+            .where(model.id == row.id, model.media_status == MediaStatus.READY)
+            .values(media_status=MediaStatus.PENDING)
+        )
+        if getattr(marked, "rowcount", 0):  # retries anew: the engine skips spent posts
+            await session.execute(
+                update(InstagramPost).where(InstagramPost.id == post_id).values(sync_retry_count=0)
+            )
+            log.warning("image file missing from storage; marked for download", post_id=post_id)
+
+
+async def _serve_or_redownload(
+    request: Request,
+    settings: Any,
+    db: Database,
+    row: InstagramPost | PostMedia,
+    variant: str,
+    version: str | None,
+) -> Response:
+    try:
+        return _serve(request, settings, row, variant, version)
+    except FileMissing:
+        await _redownload(db, row)
+        raise
 
 
 def _serve(
@@ -62,7 +104,7 @@ def _serve(
         return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=media_type)
     path = storage.path(key)
     if not path.is_file():
-        raise NotFound("the image file is missing from storage")
+        raise FileMissing("the image file is missing from storage")
     return FileResponse(path, media_type=media_type, headers=headers)
 
 
@@ -71,13 +113,14 @@ async def post_image(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    db: DatabaseDep,
     post_id: IdPath,
     variant: str = Path(pattern=VARIANT),
     v: str | None = Query(None, max_length=64, pattern=r"^[0-9a-f]*$"),
 ) -> Response:
     """A post's image (a video's cover) in one variant."""
     post = await get_post(session, post_id, public=True)
-    return _serve(request, settings, post, variant, v)
+    return await _serve_or_redownload(request, settings, db, post, variant, v)
 
 
 @router.get(
@@ -87,6 +130,7 @@ async def child_image(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    db: DatabaseDep,
     post_id: IdPath,
     index: int = Path(ge=0, le=20),
     variant: str = Path(pattern=VARIANT),
@@ -97,4 +141,4 @@ async def child_image(
     child = next((c for c in post.children if c.position == index), None)
     if child is None:
         raise NotFound(f"post {post_id} has no image {index}")
-    return _serve(request, settings, child, variant, v)
+    return await _serve_or_redownload(request, settings, db, child, variant, v)

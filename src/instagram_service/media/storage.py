@@ -22,10 +22,10 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from instagram_service.media.imaging import CONTENT_TYPES, ProcessedImage
 
@@ -224,6 +224,15 @@ async def store_processed(
         dominant_color=processed.dominant_color,
         variants=tuple(stored),
     )
+
+
+def variant_keys(variants: Mapping[str, Any] | None) -> set[str]:
+    """The storage keys a row's `variants` column names (images and video)."""
+    return {
+        str(entry["key"])
+        for entry in (variants or {}).values()
+        if isinstance(entry, Mapping) and entry.get("key")
+    }
 
 
 async def remove_files(storage: Storage, keys: Iterable[str | None]) -> int:

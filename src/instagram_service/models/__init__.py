@@ -1,5 +1,7 @@
 """ORM models, one file per table; domains import them from here."""
 
+# Imported for its events, which keep InstagramAccount.content_version counting changes.
+from instagram_service.models import content_version as content_version
 from instagram_service.models.account import InstagramAccount
 from instagram_service.models.api_key import ApiKey
 from instagram_service.models.base import Base

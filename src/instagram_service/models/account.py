@@ -46,6 +46,11 @@ class InstagramAccount(TimestampMixin, Base):
     # When Instagram said access returns after a rate limit: no sync starts before it.
     sync_blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # Bumped in the same transaction as any change to the account's posts or their media
+    # (models/content_version.py): other processes' gallery caches compare it, as timestamps
+    # set at flush time can commit out of order.
+    content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
     posts: Mapped[list[InstagramPost]] = relationship(
         back_populates="account", cascade="all, delete-orphan", passive_deletes=True
     )

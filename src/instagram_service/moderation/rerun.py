@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -11,15 +12,27 @@ from sqlalchemy.orm import selectinload
 from instagram_service.db import Database
 from instagram_service.models import InstagramPost
 from instagram_service.moderation.seam import RulesModerator, load_rules
+from instagram_service.posts.schemas import is_public
 from instagram_service.settings import Settings
+from instagram_service.sync.events import PageChanges, emit_page_changes
+from instagram_service.webhooks.emit import emit_gallery_changed
 
-Progress = Callable[[int, int], None]
+# Called with (done, total) after each batch; the task's callback is async (it writes a record).
+Progress = Callable[[int, int], Awaitable[None] | None]
+
+# Fields the rules set that the public post shape shows (approval shows as visibility).
+_PUBLIC_FIELDS = ("is_featured", "gallery_category")
 
 
 @dataclass(frozen=True)
 class RerunResult:
     processed: int
     changed: int
+    public_changes: int = 0  # post.published/updated/removed events emitted
+
+
+def _public_values(post: InstagramPost) -> tuple[object, ...]:
+    return tuple(getattr(post, name) for name in _PUBLIC_FIELDS)
 
 
 async def rerun_moderation(
@@ -27,33 +40,51 @@ async def rerun_moderation(
 ) -> RerunResult:
     """Apply the active rules to all not-deleted posts, a committed batch at a time.
 
-    Admin-set fields are left alone. `progress(done, total)` is called after each batch.
+    Admin-set fields are left alone. Each batch emits, in its own transaction, what it changed
+    in the gallery (like a sync page), and one `gallery.changed` follows if anything did.
+    `progress(done, total)` is called after each batch.
     """
     not_deleted = InstagramPost.deleted_at.is_(None)
     async with db.session() as session:
         moderator = RulesModerator(await load_rules(session, settings))
         count = select(func.count()).select_from(InstagramPost).where(not_deleted)
         total = int(await session.scalar(count) or 0)
-    processed = changed = 0
+    processed = changed = public_changes = 0
     last_id = 0
-    while True:
-        # Keyset pagination: stable while a sync adds posts, and no growing OFFSET.
-        async with db.session() as session:
-            posts = (
-                await session.scalars(
-                    select(InstagramPost)
-                    .where(not_deleted, InstagramPost.id > last_id)
-                    .options(selectinload(InstagramPost.account))
-                    .order_by(InstagramPost.id)
-                    .limit(settings.moderation_batch_size)
+    try:
+        while True:
+            # Keyset pagination: stable while a sync adds posts, and no growing OFFSET.
+            async with db.session() as session:
+                posts = (
+                    await session.scalars(
+                        select(InstagramPost)
+                        .where(not_deleted, InstagramPost.id > last_id)
+                        .options(selectinload(InstagramPost.account))
+                        .order_by(InstagramPost.id)
+                        .limit(settings.moderation_batch_size)
+                    )
+                ).all()
+                page = PageChanges()
+                for post in posts:
+                    page.was_public[post.instagram_id] = is_public(post)
+                    before = _public_values(post)
+                    changed += moderator.apply_changed(post, post.account)
+                    if _public_values(post) != before:
+                        page.changed.add(post.instagram_id)
+                public_changes += await emit_page_changes(session, page)
+            if not posts:
+                break
+            processed += len(posts)
+            last_id = posts[-1].id
+            if progress is not None:
+                reported = progress(processed, max(total, processed))
+                if inspect.isawaitable(reported):
+                    await reported
+    finally:
+        # Also after a failure: the committed batches did change the gallery.
+        if public_changes:
+            async with db.session() as session:
+                await emit_gallery_changed(
+                    session, f"moderation rerun: {public_changes} posts changed"
                 )
-            ).all()
-            for post in posts:
-                changed += moderator.apply_changed(post, post.account)
-        if not posts:
-            break
-        processed += len(posts)
-        last_id = posts[-1].id
-        if progress is not None:
-            progress(processed, max(total, processed))
-    return RerunResult(processed=processed, changed=changed)
+    return RerunResult(processed=processed, changed=changed, public_changes=public_changes)

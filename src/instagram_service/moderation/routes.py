@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Response
+from sqlalchemy import select
 
 from instagram_service.apikeys.auth import AdminKey, ReadKey
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
+from instagram_service.errors import NotFound
+from instagram_service.models import ContentFilter
 from instagram_service.moderation import service
 from instagram_service.moderation.rerun import rerun_moderation
 from instagram_service.moderation.schemas import (
@@ -14,19 +19,25 @@ from instagram_service.moderation.schemas import (
     BulkModerationOut,
     FilterCreate,
     FilterOut,
+    FilterPage,
     FilterUpdate,
     PostPatch,
     RerunOut,
 )
+from instagram_service.moderation.tasks import RUN_ID_PATTERN, RerunStatus, get_rerun, queue_rerun
+from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
 from instagram_service.sync.events import emit_admin_changes, public_state
 
-router = APIRouter(prefix="/api/v1", tags=["moderation"])
+router = APIRouter(prefix="/api/v1", tags=["moderation"], responses=ADMIN_ERRORS)
 
 
-@router.get("/filters", response_model=list[FilterOut])
-async def list_filters(session: SessionDep, _: ReadKey) -> list[FilterOut]:
+@router.get("/filters", response_model=FilterPage)
+async def list_filters(
+    session: SessionDep, _: ReadKey, limit: Limit = 50, offset: Offset = 0
+) -> FilterPage:
     """List content filters in the order they run (priority, then id)."""
-    return [FilterOut.model_validate(row) for row in await service.list_filters(session)]
+    query = select(ContentFilter).order_by(ContentFilter.priority, ContentFilter.id)
+    return await paginate(session, query, FilterPage, FilterOut, limit=limit, offset=offset)
 
 
 @router.post("/filters", response_model=FilterOut, status_code=201)
@@ -35,13 +46,13 @@ async def create_filter(body: FilterCreate, session: SessionDep, _: AdminKey) ->
     return FilterOut.model_validate(await service.create_filter(session, body))
 
 
-@router.get("/filters/{filter_id}", response_model=FilterOut)
+@router.get("/filters/{filter_id}", response_model=FilterOut, responses=NOT_FOUND)
 async def get_filter(filter_id: IdPath, session: SessionDep, _: ReadKey) -> FilterOut:
     """Get one content filter."""
     return FilterOut.model_validate(await service.get_filter(session, filter_id))
 
 
-@router.patch("/filters/{filter_id}", response_model=FilterOut)
+@router.patch("/filters/{filter_id}", response_model=FilterOut, responses=NOT_FOUND)
 async def update_filter(
     filter_id: IdPath, body: FilterUpdate, session: SessionDep, _: AdminKey
 ) -> FilterOut:
@@ -49,14 +60,14 @@ async def update_filter(
     return FilterOut.model_validate(await service.update_filter(session, filter_id, body))
 
 
-@router.delete("/filters/{filter_id}", status_code=204)
+@router.delete("/filters/{filter_id}", status_code=204, responses=NOT_FOUND)
 async def delete_filter(filter_id: IdPath, session: SessionDep, _: AdminKey) -> Response:
     """Delete a content filter."""
     await service.delete_filter(session, filter_id)
     return Response(status_code=204)
 
 
-@router.patch("/posts/{post_id}", response_model=AdminPostOut)
+@router.patch("/posts/{post_id}", response_model=AdminPostOut, responses=NOT_FOUND)
 async def update_post(
     post_id: IdPath, body: PostPatch, session: SessionDep, _: AdminKey
 ) -> AdminPostOut:
@@ -67,7 +78,7 @@ async def update_post(
     return AdminPostOut.from_post(post)
 
 
-@router.post("/posts/bulk-moderation", response_model=BulkModerationOut)
+@router.post("/posts/bulk-moderation", response_model=BulkModerationOut, responses=NOT_FOUND)
 async def bulk_moderation(
     body: BulkModeration, session: SessionDep, _: AdminKey
 ) -> BulkModerationOut:
@@ -78,7 +89,7 @@ async def bulk_moderation(
     return BulkModerationOut(action=body.action, updated=len(ids), ids=ids)
 
 
-@router.post("/posts/{post_id}/reset-moderation", response_model=AdminPostOut)
+@router.post("/posts/{post_id}/reset-moderation", response_model=AdminPostOut, responses=NOT_FOUND)
 async def reset_moderation(
     post_id: IdPath, session: SessionDep, settings: SettingsDep, _: AdminKey
 ) -> AdminPostOut:
@@ -89,8 +100,43 @@ async def reset_moderation(
     return AdminPostOut.from_post(post)
 
 
-@router.post("/moderation/rerun", response_model=RerunOut)
-async def rerun(db: DatabaseDep, settings: SettingsDep, _: AdminKey) -> RerunOut:
-    """Apply the current rules to every post again (admin decisions are kept)."""
+@router.post(
+    "/moderation/rerun",
+    response_model=RerunOut | RerunStatus,
+    responses={
+        202: {
+            "model": RerunStatus,
+            "description": "With `Prefer: respond-async`: queued as a task; poll `Location`",
+        }
+    },
+)
+async def rerun(
+    db: DatabaseDep,
+    settings: SettingsDep,
+    response: Response,
+    _: AdminKey,
+    prefer: Annotated[str | None, Header(description="`respond-async`: run it as a task")] = None,
+) -> RerunOut | RerunStatus:
+    """Apply the current rules to every post again (admin decisions are kept).
+
+    With `Prefer: respond-async` the run is a task: 202 and a status record to poll at
+    `GET /api/v1/moderation/rerun/{run_id}`. Otherwise it runs within the request.
+    """
+    if prefer is not None and "respond-async" in {p.strip().lower() for p in prefer.split(",")}:
+        status = await queue_rerun(settings)
+        response.status_code = 202
+        response.headers["Location"] = f"/api/v1/moderation/rerun/{status.id}"
+        return status
     result = await rerun_moderation(db, settings)
     return RerunOut(processed=result.processed, changed=result.changed)
+
+
+@router.get("/moderation/rerun/{run_id}", response_model=RerunStatus, responses=NOT_FOUND)
+async def rerun_status(
+    run_id: Annotated[str, Path(pattern=RUN_ID_PATTERN)], settings: SettingsDep, _: AdminKey
+) -> RerunStatus:
+    """Progress of a queued re-run of the rules (kept in memory, or a day in Redis)."""
+    status = await get_rerun(settings, run_id)
+    if status is None:
+        raise NotFound(f"moderation rerun {run_id} not found")
+    return status

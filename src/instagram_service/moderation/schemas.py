@@ -20,6 +20,7 @@ from instagram_service.deps import MAX_ID
 from instagram_service.models import InstagramPost
 from instagram_service.moderation.categories import Category
 from instagram_service.moderation.text import clean_hashtag, phrase
+from instagram_service.posts.schemas import Page, examples
 
 MAX_ITEM_CHARS = 100
 
@@ -125,7 +126,30 @@ class FilterUpdate(BaseModel):
 
 
 class FilterOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra=examples(
+            {
+                "id": 2,
+                "name": "portfolio tags",
+                "description": "Feature and file our own work",
+                "is_active": True,
+                "priority": 10,
+                "blacklist_hashtags": [],
+                "whitelist_hashtags": [],
+                "blacklist_keywords": ["giveaway"],
+                "keywords": ["glaze", "kiln"],
+                "min_likes": 20,
+                "min_engagement_rate": None,
+                "auto_approve": True,
+                "auto_feature": False,
+                "auto_categorize": True,
+                "category": "portfolio",
+                "created_at": "2024-04-01T08:00:00Z",
+                "updated_at": "2024-04-03T12:30:00Z",
+            }
+        ),
+    )
 
     id: int
     name: str
@@ -144,6 +168,10 @@ class FilterOut(BaseModel):
     category: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class FilterPage(Page):
+    items: list[FilterOut]
 
 
 class ModerationStatus(StrEnum):
@@ -187,6 +215,34 @@ class PostPatch(BaseModel):
 
 
 class AdminPostOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "id": 12,
+                "instagram_id": "17895695668004550",
+                "permalink": "https://www.instagram.com/p/C3xYz1AbCdE/",
+                "caption": "New glaze, same bowl. #ceramics #handmade",
+                "hashtags": ["ceramics", "handmade"],
+                "like_count": 128,
+                "comments_count": 7,
+                "is_approved": True,
+                "status": "approved",
+                "is_featured": True,
+                "gallery_category": "portfolio",
+                "display_order": 0,
+                "alt_text": "A ceramic bowl on a linen tablecloth",
+                "manual_fields": ["is_featured"],
+                "moderation_reason": {
+                    "approval": "default: approve (no rule rejected it)",
+                    "featured": "admin",
+                    "category": "default: keyword map (portfolio: 'glaze')",
+                },
+                "posted_at": "2024-05-02T09:30:00Z",
+                "deleted_at": None,
+            }
+        )
+    )
+
     id: int
     instagram_id: str
     permalink: str | None
@@ -236,11 +292,17 @@ class BulkModeration(BaseModel):
 
 
 class BulkModerationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples({"action": "approve", "updated": 3, "ids": [12, 14, 15]})
+    )
+
     action: Literal["approve", "reject"]
     updated: int
     ids: list[int]
 
 
 class RerunOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples({"processed": 61, "changed": 4}))
+
     processed: int = Field(description="Posts the rules were applied to (not deleted ones).")
     changed: int = Field(description="Posts whose automatic fields changed.")

@@ -1,7 +1,10 @@
 """Pre-serialised gallery responses: the gallery is read often and changes rarely.
 
 Entries are dropped when the posts tables change: in this process at once (`invalidate`),
-in other processes (workers syncing) within `check_interval_s`, through a cheap query.
+in other processes (workers syncing) within `check_interval_s`, through a cheap query. That
+query's fingerprint holds the accounts' `content_version` counters (bumped in the changing
+transaction, models/content_version.py): timestamps set at flush time can commit out of
+order, so on their own they can miss a change.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, true
 from sqlalchemy.orm import Session
 
 from instagram_service.db import Database
@@ -53,9 +56,17 @@ class GalleryCache:
             func.count(), func.max(InstagramPost.updated_at), func.max(InstagramPost.id)
         ).subquery()
         media = select(func.max(PostMedia.updated_at)).scalar_subquery()
+        # The count and max id notice accounts deleted or added; the sum, any change to posts
+        # written through an ORM session. The timestamps above still catch most other writes.
+        accounts = select(
+            func.count(),
+            func.max(InstagramAccount.id),
+            func.sum(InstagramAccount.content_version),
+        ).subquery()
         try:
             async with db.sessionmaker() as session:
-                state = tuple((await session.execute(select(posts, media))).one())
+                query = select(posts, accounts, media).select_from(posts.join(accounts, true()))
+                state = tuple((await session.execute(query)).one())
         except BaseException:
             self._checked_at = 0.0
             raise

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,17 +21,21 @@ from instagram_service.posts.schemas import (
     next_offset,
     public_post,
 )
+from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, UNAUTHORIZED
 
 public = APIRouter(prefix="/api/v1", tags=["gallery"])
-admin = APIRouter(prefix="/api/v1", tags=["posts (admin)"])
+admin = APIRouter(prefix="/api/v1", tags=["posts (admin)"], responses=ADMIN_ERRORS)
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {
-        "description": "Unknown id",
-        "content": {"application/json": {"example": {"detail": "post 7 not found"}}},
-    }
-}
 _JSON = "application/json"
+
+
+def not_modified(if_none_match: bytes, etag: str) -> bool:
+    """RFC 9110 If-None-Match: `*`, or a list of tags compared weakly (`W/"x"` matches `"x"`)."""
+    sent = if_none_match.decode("latin-1")
+    if sent == etag:  # what a browser sends back: one tag, as given
+        return True
+    tags = [tag.strip() for tag in sent.split(",")]
+    return tags == ["*"] or any(tag.removeprefix("W/") == etag for tag in tags)
 
 
 def _cached_response(request: Request, body: bytes, etag: str, max_age: int) -> Response:
@@ -41,9 +45,22 @@ def _cached_response(request: Request, body: bytes, etag: str, max_age: int) -> 
         "Vary": "Accept-Encoding",
     }
     sent = next((v for k, v in request.scope["headers"] if k == b"if-none-match"), None)
-    if sent is not None and etag in [t.strip() for t in sent.decode("latin-1").split(",")]:
+    if sent is not None and not_modified(sent, etag):
         return Response(status_code=304, headers=headers)
     return Response(content=body, media_type=_JSON, headers=headers)
+
+
+async def _from_cache(
+    request: Request,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    key: str,
+    build: Callable[[], Awaitable[bytes]],
+) -> Response:
+    """The cached bytes under `key` (built on a miss), with their ETag; 304 when matched."""
+    raw_key = (request.scope["path"], request.scope["query_string"])
+    hit = await gallery_cache.get(db, key, build, raw_key)
+    return _cached_response(request, hit.body, hit.etag, settings.gallery_cache_seconds)
 
 
 class CachedGalleryRoute(APIRoute):
@@ -95,14 +112,19 @@ async def _gallery_response(
             )
         return page.model_dump_json().encode()
 
-    raw_key = (request.scope["path"], request.scope["query_string"])
-    hit = await gallery_cache.get(db, key, build, raw_key)
-    return _cached_response(request, hit.body, hit.etag, settings.gallery_cache_seconds)
+    return await _from_cache(request, db, settings, key, build)
 
 
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified (If-None-Match matched the ETag)"}
+}
 GALLERY_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": GalleryPage, "description": "Approved posts, featured first."},
-    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+    **NOT_MODIFIED,
+}
+CATEGORIES_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": CategoriesOut, "description": "Categories with their public post counts."},
+    **NOT_MODIFIED,
 }
 
 
@@ -137,27 +159,33 @@ async def featured(
     )  # fmt: skip
 
 
-for _path, _endpoint in (("/gallery", gallery), ("/gallery/featured", featured)):
+async def categories(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
+    """Categories of the public gallery with their post counts."""
+
+    async def build() -> bytes:
+        async with db.sessionmaker() as session:
+            rows = await service.category_counts(session)
+        out = CategoriesOut(items=[CategoryCount(category=c, count=n) for c, n in rows])
+        return out.model_dump_json().encode()
+
+    return await _from_cache(request, db, settings, request.url.path, build)
+
+
+for _path, _endpoint, _responses in (
+    ("/gallery", gallery, GALLERY_RESPONSES),
+    ("/gallery/featured", featured, GALLERY_RESPONSES),
+    ("/gallery/categories", categories, CATEGORIES_RESPONSES),
+):
     public.add_api_route(
-        _path, _endpoint, response_class=Response, responses=GALLERY_RESPONSES,
+        _path, _endpoint, response_class=Response, responses=_responses,
         route_class_override=CachedGalleryRoute,
     )  # fmt: skip
-
-
-@public.get("/gallery/categories", response_model=CategoriesOut)
-async def categories(
-    session: SessionDep, response: Response, settings: SettingsDep
-) -> CategoriesOut:
-    """Categories of the public gallery with their post counts."""
-    response.headers["Cache-Control"] = f"public, max-age={settings.gallery_cache_seconds}"
-    rows = await service.category_counts(session)
-    return CategoriesOut(items=[CategoryCount(category=c, count=n) for c, n in rows])
 
 
 @public.get(
     "/posts/{post_id}",
     response_model=AdminPost | PublicPost,
-    responses=NOT_FOUND,
+    responses={**UNAUTHORIZED, **NOT_FOUND},
 )
 async def get_post(
     post_id: IdPath,

@@ -3,14 +3,79 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
-from instagram_service.models import InstagramPost, MediaStatus, PostMedia
+from instagram_service.media.sources import shows_image
+from instagram_service.models import InstagramPost, PostMedia
 
 # srcset widths come from the variant boxes: thumbnail 300, optimized 800, large 1080.
 SRCSET_VARIANTS = ("thumbnail", "optimized", "large")
+
+_IMAGE_EXAMPLE = {
+    "media_type": "IMAGE",
+    "alt_text": "A ceramic bowl on a linen tablecloth",
+    "width": 1080,
+    "height": 1350,
+    "urls": {
+        "thumbnail": "/images/12/thumbnail?v=3f2a9c1b7d4e",
+        "optimized": "/images/12/optimized?v=3f2a9c1b7d4e",
+        "large": "/images/12/large?v=3f2a9c1b7d4e",
+        "original": "/images/12/original?v=3f2a9c1b7d4e",
+    },
+    "srcset": "/images/12/thumbnail?v=3f2a9c1b7d4e 300w, /images/12/optimized?v=3f2a9c1b7d4e 800w, "
+    "/images/12/large?v=3f2a9c1b7d4e 1080w",
+    "placeholder": "LEHV6nWB2yk8pyo0adR*",
+    "color": "#a0522d",
+}
+PUBLIC_POST_EXAMPLE: dict[str, Any] = {
+    "id": 12,
+    "instagram_id": "17895695668004550",
+    "permalink": "https://www.instagram.com/p/C3xYz1AbCdE/",
+    "caption": "New glaze, same bowl. #ceramics #handmade",
+    "alt_text": "A ceramic bowl on a linen tablecloth",
+    "category": "portfolio",
+    "featured": True,
+    "display_order": 0,
+    "posted_at": "2024-05-02T09:30:00Z",
+    "likes": 128,
+    "comments": 7,
+    "media_type": "IMAGE",
+    "media_product_type": "FEED",
+    "username": "studio.example",
+    "hashtags": ["ceramics", "handmade"],
+    "image": _IMAGE_EXAMPLE,
+    "children": [],
+}
+ADMIN_POST_EXAMPLE: dict[str, Any] = {
+    **PUBLIC_POST_EXAMPLE,
+    "account_id": 1,
+    "is_approved": True,
+    "is_featured": True,
+    "gallery_category": "portfolio",
+    "status": "approved",
+    "manual_fields": ["is_featured"],
+    "moderation_reason": {
+        "approval": "default: approve (no rule rejected it)",
+        "featured": "admin",
+        "category": "default: keyword map (portfolio: 'glaze')",
+    },
+    "mentions": [],
+    "content_tags": [],
+    "media_status": "READY",
+    "media_error": None,
+    "sync_error": None,
+    "sync_retry_count": 0,
+    "deleted_at": None,
+    "last_synced_at": "2024-05-02T10:00:00Z",
+}
+
+
+def examples(*items: dict[str, Any]) -> JsonDict:
+    """A response schema's examples: `ConfigDict(json_schema_extra=examples({...}))`."""
+    return {"examples": list(items)}
 
 
 class ImageOut(BaseModel):
@@ -30,6 +95,8 @@ class ImageOut(BaseModel):
 
 
 class PublicPost(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples(PUBLIC_POST_EXAMPLE))
+
     id: int
     instagram_id: str
     permalink: str | None
@@ -58,7 +125,7 @@ def _image_path(post_id: int, index: int | None, variant: str) -> str:
 def image_out(
     row: InstagramPost | PostMedia, post_id: int, index: int | None, base_url: str = ""
 ) -> ImageOut | None:
-    if row.media_status != MediaStatus.READY or not row.variants:
+    if not shows_image(row) or not row.variants:
         return None
     version = (row.content_hash or "")[:12]
     urls = {
@@ -114,11 +181,7 @@ def public_post_dict(post: InstagramPost, base_url: str = "") -> dict[str, Any]:
 
 def is_public(post: InstagramPost) -> bool:
     """What the gallery shows: approved, not deleted, with its image variants stored."""
-    return (
-        post.is_approved is True
-        and post.deleted_at is None
-        and post.media_status == MediaStatus.READY
-    )
+    return post.is_approved is True and post.deleted_at is None and shows_image(post)
 
 
 def moderation_status(post: InstagramPost) -> str:
@@ -129,6 +192,8 @@ def moderation_status(post: InstagramPost) -> str:
 
 class AdminPost(PublicPost):
     """Every post, with what moderation decided and why."""
+
+    model_config = ConfigDict(json_schema_extra=examples(ADMIN_POST_EXAMPLE))
 
     account_id: int
     is_approved: bool | None
@@ -169,7 +234,30 @@ def admin_post(post: InstagramPost, base_url: str = "") -> AdminPost:
     )
 
 
+def _page_example(schema: JsonDict, cls: type[Any]) -> None:
+    """A page's example: one page holding its item's example."""
+    field = getattr(cls, "model_fields", {}).get("items")
+    if field is None:
+        return
+    (item,) = get_args(field.annotation)
+    extra = getattr(item, "model_config", {}).get("json_schema_extra")
+    item_examples = extra.get("examples") if isinstance(extra, dict) else None
+    schema["examples"] = [
+        {
+            "items": list(item_examples or [])[:1],
+            "total": 1,
+            "limit": 50,
+            "offset": 0,
+            "next_offset": None,
+        }
+    ]
+
+
 class Page(BaseModel):
+    """Every list's shape: `items` of one page, the `total` of all, and where the next starts."""
+
+    model_config = ConfigDict(json_schema_extra=_page_example)
+
     total: int = Field(examples=[61])
     limit: int = Field(examples=[24])
     offset: int = Field(examples=[0])
@@ -190,6 +278,17 @@ class CategoryCount(BaseModel):
 
 
 class CategoriesOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "items": [
+                    {"category": "portfolio", "count": 12},
+                    {"category": "tutorial", "count": 4},
+                ]
+            }
+        )
+    )
+
     items: list[CategoryCount]
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from instagram_service.accounts.service import find_account
 from instagram_service.errors import NotFound
-from instagram_service.models import InstagramPost, MediaStatus
+from instagram_service.media.sources import shows_image_clause
+from instagram_service.models import InstagramPost
 
 Q = TypeVar("Q", bound=Select[Any])
 
@@ -20,7 +21,8 @@ def public_filter(query: Q) -> Q:
     return query.where(
         InstagramPost.is_approved.is_(True),
         InstagramPost.deleted_at.is_(None),
-        InstagramPost.media_status == MediaStatus.READY,
+        # Its image is stored: READY, or PENDING with the previous files still in place.
+        shows_image_clause(InstagramPost),
     )
 
 

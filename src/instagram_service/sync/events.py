@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -64,6 +65,18 @@ async def emit_removed(session: AsyncSession, posts: list[InstagramPost]) -> int
     for post in posts:
         await emit_post_change(session, "removed", post)
     return len(posts)
+
+
+async def emit_gone_from_gallery(
+    session: AsyncSession, posts: Sequence[InstagramPost], reason: str
+) -> int:
+    """Posts about to leave every public output (e.g. hard-deleted): post.removed for each
+    one the gallery shows now, then one gallery.changed if there was any; returns how many."""
+    visible = [post for post in posts if is_public(post)]
+    emitted = await emit_removed(session, visible)
+    if emitted:
+        await emit_gallery_changed(session, reason)
+    return emitted
 
 
 async def emit_sync_summary(session: AsyncSession, job_id: int, changes: int) -> None:

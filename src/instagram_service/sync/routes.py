@@ -8,6 +8,7 @@ from instagram_service.db import after_commit
 from instagram_service.deps import MAX_ID, IdPath, SessionDep
 from instagram_service.models import SyncStatus
 from instagram_service.posts.schemas import next_offset
+from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND
 from instagram_service.sync import service
 from instagram_service.sync.schemas import (
     AccountSyncState,
@@ -18,14 +19,20 @@ from instagram_service.sync.schemas import (
 )
 from instagram_service.sync.tasks import kick_job
 
-router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
+router = APIRouter(prefix="/api/v1/sync", tags=["sync"], responses=ADMIN_ERRORS)
 
 
 @router.post(
     "/trigger",
     response_model=SyncJobOut,
     status_code=202,
-    responses={200: {"description": "A sync of this account is already pending or running"}},
+    responses={
+        200: {
+            "model": SyncJobOut,
+            "description": "A sync of this account is already pending or running",
+        },
+        **NOT_FOUND,
+    },
 )
 async def trigger(
     body: SyncTrigger, session: SessionDep, response: Response, _: AdminKey
@@ -89,7 +96,7 @@ async def list_jobs(
     )
 
 
-@router.get("/jobs/{job_id}", response_model=SyncJobOut)
+@router.get("/jobs/{job_id}", response_model=SyncJobOut, responses=NOT_FOUND)
 async def get_job(job_id: IdPath, session: SessionDep, _: ReadKey) -> SyncJobOut:
     """One sync job with its counters."""
     return SyncJobOut.model_validate(await service.get_job(session, job_id))

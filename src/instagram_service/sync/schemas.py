@@ -5,7 +5,30 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from instagram_service.models import SyncType
-from instagram_service.posts.schemas import Page
+from instagram_service.posts.schemas import Page, examples
+
+_JOB_EXAMPLE = {
+    "id": 57,
+    "account_id": 1,
+    "sync_type": "INCREMENTAL",
+    "walk": "INCREMENTAL",
+    "trigger": "schedule",
+    "status": "COMPLETED",
+    "created_at": "2024-05-02T10:00:00Z",
+    "started_at": "2024-05-02T10:00:01Z",
+    "completed_at": "2024-05-02T10:00:09Z",
+    "scheduled_for": None,
+    "posts_processed": 3,
+    "posts_added": 2,
+    "posts_updated": 1,
+    "posts_failed": 0,
+    "posts_deleted": 0,
+    "api_calls_made": 2,
+    "rate_limit_hit": False,
+    "retry_after": None,
+    "attempt": 1,
+    "error_message": None,
+}
 
 
 class SyncTrigger(BaseModel):
@@ -17,7 +40,7 @@ class SyncTrigger(BaseModel):
 
 
 class SyncJobOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(_JOB_EXAMPLE))
 
     id: int
     account_id: int
@@ -55,5 +78,23 @@ class AccountSyncState(BaseModel):
 
 
 class SyncStatusOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "accounts": [
+                    {
+                        "account_id": 1,
+                        "username": "studio.example",
+                        "needs_reauth": False,
+                        "last_sync_at": "2024-05-02T10:00:09Z",
+                        "sync_blocked_until": None,
+                        "active_job": None,
+                    }
+                ],
+                "recent_jobs": [_JOB_EXAMPLE],
+            }
+        )
+    )
+
     accounts: list[AccountSyncState]
     recent_jobs: list[SyncJobOut]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from instagram_service.db import utcnow
 from instagram_service.instagram.schemas import IGChild, IGMedia
+from instagram_service.media.sources import own_image_url
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
 from instagram_service.sync.captions import extract_hashtags, extract_mentions
 from instagram_service.sync.seams import Moderator
@@ -57,14 +58,31 @@ def _child_values(child: IGChild) -> dict[str, Any]:
     }
 
 
-def _image_path(row: Any) -> tuple[str, str]:
-    """URLs without their query: CDN links are re-signed on every listing, paths change
+def _path(url: str | None) -> str:
+    """A URL without its query: CDN links are re-signed on every listing, paths change
     only when the picture does."""
-    return (urlsplit(row.media_url or "").path, urlsplit(row.thumbnail_url or "").path)
+    return urlsplit(url or "").path
+
+
+def _image_path(row: Any) -> tuple[str, str]:
+    return (_path(row.media_url), _path(row.thumbnail_url))
 
 
 def _needs_image(url: str | None) -> str:
     return MediaStatus.PENDING if url else MediaStatus.NONE
+
+
+def _must_fetch(row: Any, changed: bool, restored: bool) -> bool:
+    """A row with an image link is downloaded (again) when the picture changed, when it had
+    nothing to download before (NONE: for example files removed by the retention cleanup),
+    or when a post listed again has no files left."""
+    if changed or row.media_status == MediaStatus.NONE:
+        return True
+    return restored and row.local_image_path is None
+
+
+def _to_fetch(row: Any) -> None:
+    row.media_status = MediaStatus.PENDING  # previous files, if any, stay shown meanwhile
 
 
 def _assign(row: Any, values: dict[str, Any]) -> set[str]:
@@ -74,7 +92,7 @@ def _assign(row: Any, values: dict[str, Any]) -> set[str]:
     return changed
 
 
-def _sync_children(post: InstagramPost, children: list[IGChild]) -> bool:
+def _sync_children(post: InstagramPost, children: list[IGChild], restored: bool = False) -> bool:
     changed = False
     existing = {child.position: child for child in post.children}
     for position, child in enumerate(children):
@@ -88,8 +106,9 @@ def _sync_children(post: InstagramPost, children: list[IGChild]) -> bool:
             continue
         before = _image_path(row)
         touched = _assign(row, values)
-        if child.image_url and (before != _image_path(row) or "instagram_id" in touched):
-            row.media_status = MediaStatus.PENDING
+        moved = before != _image_path(row) or "instagram_id" in touched
+        if child.image_url and _must_fetch(row, moved, restored):
+            _to_fetch(row)
         changed |= bool(touched)
     for row in existing.values():  # the album lost children
         post.children.remove(row)
@@ -120,7 +139,7 @@ def upsert_post(
         post = InstagramPost(
             instagram_id=media.id,
             account_id=account.id,
-            media_status=_needs_image(media.image_url),
+            media_status=_needs_image(own_image_url(media, media.children)),
             manual_fields=[],
             moderation_reason={},
             content_tags=[],
@@ -134,22 +153,25 @@ def upsert_post(
         return Outcome.ADDED, post
 
     post = existing
-    before = _image_path(post)
+    before = (_image_path(post), _path(own_image_url(post, post.children)))
     for name in post.manual_fields or ():
         values.pop(name, None)  # an admin's override outlives syncs
     changed = _assign(post, values)
     if post.account_id != account.id:
         post.account_id = account.id
         changed.add("account_id")
-    if post.deleted_at is not None:  # listed again: it is back
+    restored = post.deleted_at is not None
+    if restored:  # listed again: it is back
         post.deleted_at = None
         changed.add("deleted_at")
-    if media.image_url and before != _image_path(post):
-        post.media_status = MediaStatus.PENDING  # a new picture: download it, retries anew
+    image = own_image_url(media, media.children)
+    moved = before != (_image_path(post), _path(image))
+    if image and _must_fetch(post, moved, restored):
+        _to_fetch(post)  # a new picture (or none left): download it, retries anew
         post.sync_retry_count = 0
-    if media.image_url is None and post.media_status == MediaStatus.PENDING:
+    if image is None and post.media_status == MediaStatus.PENDING:
         post.media_status = MediaStatus.NONE
-    children_changed = _sync_children(post, media.children)
+    children_changed = _sync_children(post, media.children, restored)
     if not changed and not children_changed:
         return Outcome.UNCHANGED, post
     moderator.apply(post, account)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from prometheus_client import Counter
 from sqlalchemy import func, select, update
 from standardwebhooks import Webhook
 
@@ -26,6 +27,11 @@ from instagram_service.webhooks.emit import DeliveryStatus
 from instagram_service.webhooks.targets import TargetRefused, check_target
 
 log = get_logger(__name__)
+
+SUBSCRIPTIONS_DISABLED = Counter(
+    "igs_webhook_subscriptions_disabled_total",
+    "Outgoing webhook subscriptions disabled after repeated failed deliveries",
+)
 
 LOST_AFTER = timedelta(minutes=2)  # a pending row this late was never kicked (or lost)
 MAX_ERROR_CHARS = 1000
@@ -194,7 +200,8 @@ async def _record(runtime: Runtime, claimed: Claimed, result: Result) -> None:
             retry_id = retry.id
             after_commit(session, lambda: _kick(retry_id))
             return
-        _count_failure(subscription, settings.webhook_disable_after_failures)
+        disabled = _count_failure(subscription, settings.webhook_disable_after_failures)
+        reason = subscription.disabled_reason
     log.warning(
         "webhook delivery failed for good",
         subscription_id=claimed.subscription_id,
@@ -202,23 +209,36 @@ async def _record(runtime: Runtime, claimed: Claimed, result: Result) -> None:
         attempts=claimed.attempt,
         error=result.error,
     )
+    if disabled:  # told once it is committed
+        _notice_disabled(claimed.subscription_id, claimed.url, reason)
 
 
-def _count_failure(subscription: WebhookSubscription, limit: int) -> None:
+def _count_failure(subscription: WebhookSubscription, limit: int) -> bool:
+    """Count a delivery that failed every attempt; True if this disabled the subscription."""
     subscription.consecutive_failures = (subscription.consecutive_failures or 0) + 1
-    if subscription.is_active and subscription.consecutive_failures >= limit:
-        subscription.is_active = False
-        subscription.disabled_at = utcnow()
-        subscription.disabled_reason = (
-            f"{subscription.consecutive_failures} consecutive deliveries failed"
-        )
-        # Like account.needs_reauth: a state an admin sees and clears (PATCH is_active=true).
-        log.warning(
-            "webhook subscription disabled after repeated failures",
-            subscription_id=subscription.id,
-            url=subscription.url,
-            reason=subscription.disabled_reason,
-        )
+    if not subscription.is_active or subscription.consecutive_failures < limit:
+        return False
+    # Like account.needs_reauth: a state an admin sees (GET /webhook-subscriptions shows
+    # is_active, disabled_at, disabled_reason) and clears (PATCH is_active=true).
+    subscription.is_active = False
+    subscription.disabled_at = utcnow()
+    subscription.disabled_reason = (
+        f"{subscription.consecutive_failures} consecutive deliveries failed"
+    )
+    return True
+
+
+def _notice_disabled(subscription_id: int, url: str, reason: str | None) -> None:
+    """The operator's notice: a warning in the log and a Prometheus counter to alert on.
+    No outgoing event: the design's event types have none for subscriptions, and the
+    subscription that failed is the one that cannot hear it."""
+    SUBSCRIPTIONS_DISABLED.inc()
+    log.warning(
+        "webhook subscription disabled after repeated failures",
+        subscription_id=subscription_id,
+        url=url,
+        reason=reason,
+    )
 
 
 async def _kick(delivery_id: int) -> None:

@@ -12,6 +12,7 @@ from instagram_service.db import after_commit
 from instagram_service.deps import SettingsDep, get_session
 from instagram_service.errors import Forbidden, PayloadTooLarge, ServiceError, Unauthorized
 from instagram_service.observability import WEBHOOKS_RECEIVED
+from instagram_service.routing import example_content
 from instagram_service.security import same_secret
 from instagram_service.webhooks.events import store_event
 from instagram_service.webhooks.signature import verify_hub_signature
@@ -26,7 +27,11 @@ CommittedSession = Annotated[AsyncSession, Depends(get_session, scope="function"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
-@router.get("/instagram", response_class=PlainTextResponse)
+@router.get(
+    "/instagram",
+    response_class=PlainTextResponse,
+    responses={200: example_content("1158201444", "text/plain")},
+)
 async def verify_subscription(
     settings: SettingsDep,
     mode: Annotated[str | None, Query(alias="hub.mode", max_length=64)] = None,
@@ -77,7 +82,10 @@ async def verified_body(request: Request, settings: SettingsDep) -> bytes:
 VerifiedBody = Annotated[bytes, Depends(verified_body)]
 
 
-@router.post("/instagram", responses={400: {}, 401: {}, 413: {}})
+@router.post(
+    "/instagram",
+    responses={200: example_content({"status": "received"}), 400: {}, 401: {}, 413: {}},
+)
 async def receive_event(body: VerifiedBody, session: CommittedSession) -> JSONResponse:
     """Signed event delivery: stored, answered at once, processed in the background."""
     stored = await store_event(session, body)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from sqlalchemy import select
 
 from instagram_service.apikeys.auth import AdminKey
 from instagram_service.deps import IdPath, SettingsDep
+from instagram_service.models import WebhookSubscription
 from instagram_service.posts.schemas import next_offset
+from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
 from instagram_service.security import TokenCipher
 from instagram_service.webhooks import subscriptions as service
 from instagram_service.webhooks.incoming import CommittedSession as SessionDep
@@ -17,18 +20,26 @@ from instagram_service.webhooks.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionOut,
+    SubscriptionPage,
     SubscriptionUpdate,
 )
 
 subscriptions_router = APIRouter(
-    prefix="/api/v1/webhook-subscriptions", tags=["webhook subscriptions"]
+    prefix="/api/v1/webhook-subscriptions",
+    tags=["webhook subscriptions"],
+    responses=ADMIN_ERRORS,
 )
 
 
-@subscriptions_router.get("", response_model=list[SubscriptionOut])
-async def list_subscriptions(session: SessionDep, _: AdminKey) -> list[SubscriptionOut]:
-    """List outgoing webhook subscriptions."""
-    return [SubscriptionOut.model_validate(s) for s in await service.list_subscriptions(session)]
+@subscriptions_router.get("", response_model=SubscriptionPage)
+async def list_subscriptions(
+    session: SessionDep, _: AdminKey, limit: Limit = 50, offset: Offset = 0
+) -> SubscriptionPage:
+    """List outgoing webhook subscriptions, oldest first."""
+    query = select(WebhookSubscription).order_by(WebhookSubscription.id)
+    return await paginate(
+        session, query, SubscriptionPage, SubscriptionOut, limit=limit, offset=offset
+    )
 
 
 @subscriptions_router.post("", response_model=SubscriptionCreated, status_code=201)
@@ -42,7 +53,7 @@ async def create_subscription(
     return SubscriptionCreated(**out.model_dump(), secret=secret)
 
 
-@subscriptions_router.get("/{subscription_id}", response_model=SubscriptionOut)
+@subscriptions_router.get("/{subscription_id}", response_model=SubscriptionOut, responses=NOT_FOUND)
 async def get_subscription(
     subscription_id: IdPath, session: SessionDep, _: AdminKey
 ) -> SubscriptionOut:
@@ -50,7 +61,9 @@ async def get_subscription(
     return SubscriptionOut.model_validate(await service.get_subscription(session, subscription_id))
 
 
-@subscriptions_router.patch("/{subscription_id}", response_model=SubscriptionOut)
+@subscriptions_router.patch(
+    "/{subscription_id}", response_model=SubscriptionOut, responses=NOT_FOUND
+)
 async def update_subscription(
     subscription_id: IdPath,
     body: SubscriptionUpdate,
@@ -63,13 +76,15 @@ async def update_subscription(
     return SubscriptionOut.model_validate(subscription)
 
 
-@subscriptions_router.delete("/{subscription_id}", status_code=204)
+@subscriptions_router.delete("/{subscription_id}", status_code=204, responses=NOT_FOUND)
 async def delete_subscription(subscription_id: IdPath, session: SessionDep, _: AdminKey) -> None:
     """Delete a subscription and its delivery history."""
     await service.delete_subscription(session, subscription_id)
 
 
-@subscriptions_router.get("/{subscription_id}/deliveries", response_model=DeliveryPage)
+@subscriptions_router.get(
+    "/{subscription_id}/deliveries", response_model=DeliveryPage, responses=NOT_FOUND
+)
 async def list_deliveries(
     subscription_id: IdPath,
     session: SessionDep,

@@ -7,11 +7,24 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from instagram_service.models import EVENT_TYPES
-from instagram_service.posts.schemas import Page
+from instagram_service.posts.schemas import Page, examples
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 SECRET_MIN_BYTES = 24
 SECRET_MAX_BYTES = 64
+
+_SUBSCRIPTION_EXAMPLE = {
+    "id": 4,
+    "url": "https://cms.example.com/hooks/instagram",
+    "description": "Rebuild the website's gallery",
+    "events": ["post.published", "post.removed", "gallery.changed"],
+    "is_active": True,
+    "consecutive_failures": 0,
+    "disabled_at": None,
+    "disabled_reason": None,
+    "created_at": "2024-04-01T08:00:00Z",
+    "updated_at": "2024-04-01T08:00:00Z",
+}
 
 
 def _check_events(events: list[str] | None) -> list[str] | None:
@@ -72,7 +85,9 @@ class SubscriptionUpdate(BaseModel):
 class SubscriptionOut(BaseModel):
     """A subscription; its secret is shown only once, in the create response."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra=examples(_SUBSCRIPTION_EXAMPLE)
+    )
 
     id: int
     url: str
@@ -87,11 +102,35 @@ class SubscriptionOut(BaseModel):
 
 
 class SubscriptionCreated(SubscriptionOut):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {**_SUBSCRIPTION_EXAMPLE, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+        )
+    )
+
     secret: str = Field(description="Keep it: it is never shown again.")
 
 
 class DeliveryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra=examples(
+            {
+                "id": 31,
+                "event_id": "evt_5f0c9a4e2b7d4c1e8a3f6b9d0e2c4a71",
+                "event_type": "post.published",
+                "attempt": 1,
+                "status": "succeeded",
+                "status_code": 200,
+                "duration_ms": 84,
+                "error": None,
+                "created_at": "2024-05-02T10:00:01Z",
+                "next_attempt_at": None,
+                "payload": '{"id":"evt_5f0c9a4e2b7d4c1e8a3f6b9d0e2c4a71","type":"post.published",'
+                '"timestamp":"2024-05-02T10:00:00Z","data":{"id":12}}',
+            }
+        ),
+    )
 
     id: int
     event_id: str
@@ -110,3 +149,7 @@ class DeliveryOut(BaseModel):
 
 class DeliveryPage(Page):
     items: list[DeliveryOut]
+
+
+class SubscriptionPage(Page):
+    items: list[SubscriptionOut]
