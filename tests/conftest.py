@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from instagram_service.app import create_app
 from instagram_service.db import Database
@@ -31,6 +32,27 @@ def tmp_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def database_url(tmp_root: Path) -> str:
     return os.environ.get("IGS_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_root / 'test.db'}"
+
+
+@asynccontextmanager
+async def separate_database(database_url: str, name: str, folder: Path) -> AsyncIterator[str]:
+    """An empty database of its own beside the shared one, on the same backend: a SQLite file
+    in `folder`, or on PostgreSQL a database created now and dropped afterwards."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / (name + '.db')}"
+        return
+    database = f"{url.database}_{name}_{os.getpid()}"
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
+            await connection.execute(text(f'CREATE DATABASE "{database}"'))
+        yield url.set(database=database).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        await admin.dispose()
 
 
 @pytest.fixture(scope="session")

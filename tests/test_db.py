@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -15,18 +14,17 @@ from sqlalchemy import (
     column,
     func,
     inspect,
-    make_url,
     select,
     table,
-    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from instagram_service.db import Database, JSONType, UTCDateTime
 from instagram_service.migrate import alembic_config, current_revision, head_revision, upgrade
 from instagram_service.models import Base, InstagramAccount, InstagramPost, PostMedia, SyncJob
+from tests.conftest import separate_database
 from tests.factories import make_account, make_post
 
 
@@ -111,21 +109,8 @@ async def test_one_active_sync_job_per_account(session: AsyncSession) -> None:
 @pytest.fixture
 async def empty_database_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
     """A database of its own, for moving the schema up and down without touching `db`."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
-        return
-    name = f"{url.database}_migrations_{os.getpid()}"
-    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        await admin.dispose()
+    async with separate_database(database_url, "migrations", tmp_path) as url:
+        yield url
 
 
 async def migrate(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:

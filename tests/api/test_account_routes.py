@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
-from instagram_service.migrate import upgrade
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia, SyncJob
-from instagram_service.runtime import Runtime, get_runtime, set_runtime
+from instagram_service.runtime import set_runtime
 from instagram_service.security import TokenCipher
 from instagram_service.settings import Settings
+from tests.api.conftest import current_runtime
 from tests.conftest import truncate_all
 from tests.emulated import emulated_settings
 from tests.webhooks.support import AppEnv, drain, running_app
@@ -35,22 +35,6 @@ POSTS = 5
 def accounts_emulator() -> Iterator[EmulatorHandle]:
     with running_emulator(generate_scenario(2, POSTS, seed=73)) as handle:
         yield handle
-
-
-@pytest.fixture(scope="module")
-async def own_db(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
-    path = tmp_path_factory.mktemp("account-routes") / "account-routes.db"
-    database = Database(f"sqlite+aiosqlite:///{path}")
-    await upgrade(database.engine)
-    yield database
-    await database.dispose()
-
-
-def current_runtime() -> Runtime | None:
-    try:
-        return get_runtime()
-    except RuntimeError:
-        return None
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from instagram_service.apikeys.service import create_key
 from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
-from instagram_service.migrate import upgrade
 from instagram_service.models import InstagramAccount
-from instagram_service.runtime import Runtime, get_runtime, set_runtime
+from instagram_service.runtime import set_runtime
 from instagram_service.sync.schemas import SyncJobOut
+from tests.api.conftest import current_runtime
 from tests.conftest import truncate_all
 from tests.emulated import emulated_settings
 from tests.webhooks.support import AppEnv, drain, running_app
@@ -36,22 +36,6 @@ JOB_FIELDS = set(SyncJobOut.model_fields)
 def sync_emulator() -> Iterator[EmulatorHandle]:
     with running_emulator(generate_scenario(2, POSTS, seed=57)) as handle:
         yield handle
-
-
-@pytest.fixture(scope="module")
-async def own_db(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
-    path = tmp_path_factory.mktemp("sync-routes") / "sync-routes.db"
-    database = Database(f"sqlite+aiosqlite:///{path}")
-    await upgrade(database.engine)
-    yield database
-    await database.dispose()
-
-
-def current_runtime() -> Runtime | None:
-    try:
-        return get_runtime()
-    except RuntimeError:
-        return None
 
 
 @pytest.fixture
