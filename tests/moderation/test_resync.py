@@ -41,9 +41,9 @@ async def _post(env: Env, instagram_id: str) -> InstagramPost:
 
 async def test_admin_decisions_survive_full_resyncs_until_reset(env: Env) -> None:
     async with env.db.session() as session:
-        fields = filter_fields(name="Shop", keywords=["shop"], auto_approve=True,
-                               auto_feature=True, auto_categorize=True, category="product")  # fmt: skip
-        session.add(ContentFilter(**fields))
+        rule = filter_fields(name="Shop", keywords=["shop"], category="product")
+        rule |= {"auto_approve": True, "auto_feature": True, "auto_categorize": True}
+        session.add(ContentFilter(**rule))
     account = await env.connect()
     assert (await env.sync(account.id)).status == SyncStatus.COMPLETED
     media = env.emulator.state.scenario.accounts[0].media[0]
@@ -53,9 +53,10 @@ async def test_admin_decisions_survive_full_resyncs_until_reset(env: Env) -> Non
         await service.update_post(
             session,
             post.id,
-            PostPatch(is_approved=False, is_featured=False, gallery_category="portfolio",
-                      display_order=7),
-        )  # fmt: skip
+            PostPatch(
+                is_approved=False, is_featured=False, gallery_category="portfolio", display_order=7
+            ),
+        )
     # Instagram's caption now matches the rule that approves, features and categorises.
     env.emulator.state.edit_media(media.id, caption="New in the shop today")
     for _ in range(2):
