@@ -1,7 +1,7 @@
 """The Taskiq broker, chosen by settings: in-process (embedded) or Redis streams (scaled).
 
 With Redis, a message is acknowledged only after its task finished, so a job whose worker
-was killed is delivered again (to another worker, after the idle timeout).
+was killed is delivered again (to another worker, after the idle timeout; see stream_broker).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ TASK_MODULES = [
 def _make_broker() -> AsyncBroker:
     settings = get_settings()
     if settings.broker is Broker.REDIS:
-        from taskiq_redis import RedisStreamBroker
+        from instagram_service.stream_broker import ReclaimingStreamBroker
 
         assert settings.redis_url is not None
-        return RedisStreamBroker(
+        return ReclaimingStreamBroker(
             settings.redis_url,
             queue_name=settings.task_queue,
             consumer_group_name="igs-workers",

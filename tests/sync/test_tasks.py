@@ -185,3 +185,64 @@ async def test_redis_broker_two_worker_processes_sync_each_account_once(
     assert all(j.posts_added == 40 for j in jobs)
     # Each account walked once: its profile, then 40 posts at 25 per page: 3 calls each.
     assert env.emulator.state.stats()["total_calls"] == 3 * 3
+
+
+@requires_redis_pg
+async def test_a_job_whose_worker_was_killed_is_delivered_again_and_completed(
+    env: Env, redis_url: str, database_url: str, tmp_path: Path
+) -> None:
+    """kill -9 of a worker (and its children) mid-walk: the unacknowledged message goes to
+    another worker once idle, which waits for the heartbeat to lapse and finishes the job."""
+    from taskiq.kicker import AsyncKicker
+    from taskiq_redis import RedisStreamBroker
+
+    account = await env.connect()
+    queue = f"igs:test:{uuid.uuid4().hex}"
+    child_env = {
+        **os.environ,
+        "IGS_BROKER": "redis",
+        "IGS_REDIS_URL": redis_url,
+        "IGS_TASK_QUEUE": queue,
+        "IGS_DATABASE_URL": database_url,
+        "IGS_GRAPH_BASE_URL": env.emulator.base_url,
+        "IGS_TOKEN_KEYS": TOKEN_KEY,
+        "IGS_DATA_DIR": str(tmp_path),
+        "IGS_PAGE_SIZE": "5",
+        "IGS_JOB_HEARTBEAT_TIMEOUT_S": "10",
+    }
+    command = [sys.executable, "-m", "instagram_service.cli", "worker", "--processes", "1"]
+    first = subprocess.Popen(command, env=child_env, start_new_session=True)
+    second: subprocess.Popen[bytes] | None = None
+    sender = RedisStreamBroker(redis_url, queue_name=queue, consumer_group_name="igs-workers")
+    await sender.startup()
+    try:
+        env.emulator.state.set_faults(latency_s=0.4)  # 9 slow calls: time to die mid-walk
+        async with env.db.session() as session:
+            stored = await session.get(InstagramAccount, account.id)
+            assert stored is not None
+            job, _ = await service.trigger_sync(session, stored, SyncType.FULL)
+        await AsyncKicker("sync.run_job", sender, {}).kiq(job.id)
+        deadline = time.monotonic() + 60
+        while True:  # the first worker has committed at least one page
+            async with env.db.session() as session:
+                row = await session.get(SyncJob, job.id)
+                assert row is not None
+                if row.status == SyncStatus.RUNNING and row.posts_processed >= 5:
+                    break
+            assert time.monotonic() < deadline, "the first worker never started the job"
+            await asyncio.sleep(0.1)
+        os.killpg(first.pid, 9)
+        first.wait(timeout=30)
+        second = subprocess.Popen(command, env=child_env, start_new_session=True)
+        (finished,) = await _wait_for(env.db, [job.id], timeout=120)
+    finally:
+        await sender.shutdown()
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, 15)
+                proc.wait(timeout=30)
+    assert finished.status == SyncStatus.COMPLETED, finished.error_message
+    assert finished.attempt == 1  # the same job, taken over: not a retry
+    assert await env.post_count() == 40
+    async with env.db.session() as session:
+        assert len((await session.scalars(select(SyncJob))).all()) == 1

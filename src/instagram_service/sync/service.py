@@ -101,6 +101,17 @@ async def list_jobs(
     return rows.all(), total or 0
 
 
+async def seconds_until_stale(
+    session: AsyncSession, job_id: int, heartbeat_timeout: timedelta
+) -> float | None:
+    """How long until a RUNNING job's heartbeat lapses (None if the job is not RUNNING)."""
+    job = await session.get(SyncJob, job_id)
+    if job is None or job.status != SyncStatus.RUNNING:
+        return None
+    beat = job.heartbeat_at or job.started_at or utcnow()
+    return max(0.5, (beat + heartbeat_timeout - utcnow()).total_seconds() + 0.5)
+
+
 async def reap_stale_jobs(session: AsyncSession, heartbeat_timeout: timedelta) -> list[SyncJob]:
     """RUNNING jobs whose worker stopped beating are failed and retried (bounded)."""
     stale_before = utcnow() - heartbeat_timeout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from instagram_service.db import after_commit
@@ -14,11 +15,26 @@ from instagram_service.worker import broker
 
 log = get_logger(__name__)
 
+WAITING_POLL_S = 2.0
+
 
 @broker.task(task_name="sync.run_job")
 async def run_job(job_id: int) -> None:
+    """Run the job; if another worker holds it, wait until it finishes or stops beating.
+
+    A message is acknowledged when this returns, so a redelivery (the first worker was killed)
+    must not return while the job is still RUNNING on a heartbeat that has not yet gone stale:
+    it waits for the heartbeat to lapse and takes the job over. A duplicate delivery of a job
+    that a live worker runs simply waits for it to end.
+    """
     runtime = get_runtime()
-    await run_sync_job(runtime.sync_context(), job_id)
+    timeout = timedelta(seconds=runtime.settings.job_heartbeat_timeout_s)
+    while await run_sync_job(runtime.sync_context(), job_id) is None:
+        async with runtime.db.session() as session:
+            wait = await service.seconds_until_stale(session, job_id, timeout)
+        if wait is None:
+            return  # finished, or gone: nothing left to run
+        await asyncio.sleep(min(wait, WAITING_POLL_S))  # look again soon: it may just end
 
 
 async def kick_job(job_id: int) -> None:
