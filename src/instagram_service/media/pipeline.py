@@ -131,6 +131,11 @@ class MediaPipeline:
         self.processor = processor or ImageProcessor.from_settings(settings)
         self.downloader = downloader or SafeDownloader(settings)
         self.options = ImageOptions.from_settings(settings)
+        # Images held in memory at once (downloaded, not yet stored): enough to keep every
+        # download slot and every encoder slot busy, and no more, whatever the page holds.
+        self._in_flight = asyncio.Semaphore(
+            settings.download_concurrency + 2 * settings.image_workers
+        )
 
     async def aclose(self) -> None:
         await self.downloader.aclose()
@@ -140,8 +145,12 @@ class MediaPipeline:
         self, account: InstagramAccount, token: str, post_ids: Sequence[int]
     ) -> MediaOutcome:
         targets = await self._targets(post_ids)
-        results = await asyncio.gather(*(self._one(t, token) for t in targets))
+        results = await asyncio.gather(*(self._bounded(t, token) for t in targets))
         return await self._record(post_ids, results)
+
+    async def _bounded(self, target: Target, token: str) -> TargetResult:
+        async with self._in_flight:
+            return await self._one(target, token)
 
     async def _targets(self, post_ids: Sequence[int]) -> list[Target]:
         async with self.db.session() as session:
