@@ -110,7 +110,7 @@ async def test_carousel_children_kept_in_order_and_captions_parsed(env: Env) -> 
         assert post.posted_at.tzinfo is not None
         for tag in post.hashtags:
             assert tag.startswith("#")
-            assert tag == tag.casefold()
+            assert tag == tag.lower()
 
 
 async def test_incremental_picks_up_added_edited_and_full_sees_deleted(env: Env) -> None:

@@ -22,10 +22,10 @@ def _unique(items: list[str]) -> list[str]:
 def extract_hashtags(caption: str | None) -> list[str]:
     if not caption:
         return []
-    return _unique([f"#{tag.casefold()}" for tag in _HASHTAG.findall(caption)])
+    return _unique([f"#{tag.lower()}" for tag in _HASHTAG.findall(caption)])
 
 
 def extract_mentions(caption: str | None) -> list[str]:
     if not caption:
         return []
-    return _unique([f"@{name.casefold()}" for name in _MENTION.findall(caption)])
+    return _unique([f"@{name.lower()}" for name in _MENTION.findall(caption)])
