@@ -13,6 +13,7 @@ from instagram_service.models import InstagramPost, PostMedia
 
 # srcset widths come from the variant boxes: thumbnail 300, optimized 800, large 1080.
 SRCSET_VARIANTS = ("thumbnail", "optimized", "large")
+AVIF_VARIANTS = tuple(f"{name}.avif" for name in SRCSET_VARIANTS)  # with IGS_AVIF_ENABLED
 
 _IMAGE_EXAMPLE = {
     "media_type": "IMAGE",
@@ -27,6 +28,7 @@ _IMAGE_EXAMPLE = {
     },
     "srcset": "/images/12/thumbnail?v=3f2a9c1b7d4e 300w, /images/12/optimized?v=3f2a9c1b7d4e 800w, "
     "/images/12/large?v=3f2a9c1b7d4e 1080w",
+    "srcset_avif": None,
     "placeholder": "LEHV6nWB2yk8pyo0adR*",
     "color": "#a0522d",
 }
@@ -90,6 +92,11 @@ class ImageOut(BaseModel):
     srcset: str | None = Field(
         None, examples=["/images/12/thumbnail?v=3f2a 300w, /images/12/optimized?v=3f2a 800w"]
     )
+    srcset_avif: str | None = Field(
+        None,
+        description="The same boxes in AVIF (with IGS_AVIF_ENABLED), for <source type=image/avif>",
+        examples=[None],
+    )
     placeholder: str | None = Field(None, description="BlurHash", examples=["LEHV6nWB2yk8pyo0adR*"])
     color: str | None = Field(None, examples=["#a0522d"])
 
@@ -131,18 +138,21 @@ def image_out(
     urls = {
         name: f"{base_url}{_image_path(post_id, index, name)}?v={version}"
         for name in row.variants
-        if name in (*SRCSET_VARIANTS, "original")
+        if name in (*SRCSET_VARIANTS, *AVIF_VARIANTS, "original")
     }
-    srcset = ", ".join(
-        f"{urls[name]} {row.variants[name]['width']}w" for name in SRCSET_VARIANTS if name in urls
-    )
+
+    def srcset_of(names: tuple[str, ...]) -> str | None:
+        widths = [f"{urls[n]} {row.variants[n]['width']}w" for n in names if n in urls]
+        return ", ".join(widths) or None
+
     return ImageOut(
         media_type=row.media_type,
         alt_text=row.alt_text,
         width=row.image_width,
         height=row.image_height,
         urls=urls,
-        srcset=srcset or None,
+        srcset=srcset_of(SRCSET_VARIANTS),
+        srcset_avif=srcset_of(AVIF_VARIANTS),
         placeholder=row.blurhash,
         color=row.dominant_color,
     )
