@@ -15,7 +15,7 @@ from instagram_service.apikeys.auth import AdminKey, ReadKey
 from instagram_service.db import after_commit
 from instagram_service.deps import IdPath, SessionDep, SettingsDep
 from instagram_service.errors import BadRequest
-from instagram_service.media_cleanup import remove_media_files
+from instagram_service.media.storage import remove_media_files
 from instagram_service.models import InstagramAccount
 from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
 from instagram_service.runtime import get_runtime

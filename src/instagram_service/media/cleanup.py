@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from instagram_service.db import Database, utcnow
-from instagram_service.media.storage import LocalStorage, remove_files, variant_keys
+from instagram_service.media.storage import remove_media_files, variant_keys
 from instagram_service.models import InstagramPost, MediaStatus, PostMedia
 from instagram_service.settings import Settings
 
@@ -48,4 +48,4 @@ async def cleanup_deleted_media(db: Database, settings: Settings) -> int:
             for child in post.children:
                 keys += _clear(child)
     # Files go after the commit: a crash in between leaves files, never rows without them.
-    return await remove_files(LocalStorage(settings.media_root), keys)
+    return await remove_media_files(settings, keys)

@@ -28,10 +28,10 @@ from instagram_service.media.imaging import ImageOptions
 from instagram_service.media.processor import ImageProcessor
 from instagram_service.media.sources import album_image_url, own_image_url, still_url
 from instagram_service.media.storage import (
-    LocalStorage,
     Storage,
     StoredImage,
     content_key,
+    local_storage,
     remove_files,
     store_processed,
     variant_keys,
@@ -125,9 +125,7 @@ class MediaPipeline:
         self.settings = settings
         self.db = db
         self.client = client
-        self.storage = storage or LocalStorage(
-            settings.media_root, accel_prefix=settings.media_accel_redirect_prefix
-        )
+        self.storage = storage or local_storage(settings)
         self.processor = processor or ImageProcessor.from_settings(settings)
         self.downloader = downloader or SafeDownloader(settings)
         self.options = ImageOptions.from_settings(settings)

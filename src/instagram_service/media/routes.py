@@ -12,7 +12,7 @@ from sqlalchemy import update
 from instagram_service.db import Database
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
-from instagram_service.media.storage import LocalStorage
+from instagram_service.media.storage import local_storage
 from instagram_service.models import InstagramPost, MediaStatus, PostMedia
 from instagram_service.observability import get_logger
 from instagram_service.posts.service import get_post
@@ -98,7 +98,7 @@ def _serve(
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
     media_type = CONTENT_TYPES.get(str(entry.get("format", "webp")), "application/octet-stream")
-    storage = LocalStorage(settings.media_root, accel_prefix=settings.media_accel_redirect_prefix)
+    storage = local_storage(settings)
     accel = storage.accel_redirect(key)
     if accel is not None:  # nginx serves the file (scaled mode)
         return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=media_type)

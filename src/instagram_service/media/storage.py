@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from instagram_service.media.imaging import CONTENT_TYPES, ProcessedImage
+from instagram_service.settings import Settings
 
 FOLDERS = {"original": "original", "thumbnail": "thumbnails", "optimized": "optimized"}
 FOLDERS |= {"large": "large"}
@@ -242,3 +243,13 @@ async def remove_files(storage: Storage, keys: Iterable[str | None]) -> int:
     for key in wanted:
         removed += await storage.delete(key)
     return removed
+
+
+def local_storage(settings: Settings) -> LocalStorage:
+    """The media folder the settings name: the one place that builds the storage."""
+    return LocalStorage(settings.media_root, accel_prefix=settings.media_accel_redirect_prefix)
+
+
+async def remove_media_files(settings: Settings, keys: Iterable[str | None]) -> int:
+    """Remove files after the commit that dropped their rows (see remove_files)."""
+    return await remove_files(local_storage(settings), keys)
