@@ -137,6 +137,23 @@ requires_redis_pg = pytest.mark.skipif(
 )
 
 
+def worker_env(
+    env: Env, redis_url: str, database_url: str, tmp_path: Path, queue: str, **extra: str
+) -> dict[str, str]:
+    """The environment of an `instagram-service worker` process on Redis and this database."""
+    return {
+        **os.environ,
+        "IGS_BROKER": "redis",
+        "IGS_REDIS_URL": redis_url,
+        "IGS_TASK_QUEUE": queue,
+        "IGS_DATABASE_URL": database_url,
+        "IGS_GRAPH_BASE_URL": env.emulator.base_url,
+        "IGS_TOKEN_KEYS": TOKEN_KEY,
+        "IGS_DATA_DIR": str(tmp_path),
+        **extra,
+    }
+
+
 @requires_redis_pg
 async def test_redis_broker_two_worker_processes_sync_each_account_once(
     env: Env, redis_url: str, database_url: str, tmp_path: Path
@@ -146,17 +163,7 @@ async def test_redis_broker_two_worker_processes_sync_each_account_once(
 
     accounts = [await env.connect(i) for i in range(3)]
     queue = f"igs:test:{uuid.uuid4().hex}"
-    child_env = {
-        **os.environ,
-        "IGS_BROKER": "redis",
-        "IGS_REDIS_URL": redis_url,
-        "IGS_TASK_QUEUE": queue,
-        "IGS_DATABASE_URL": database_url,
-        "IGS_GRAPH_BASE_URL": env.emulator.base_url,
-        "IGS_TOKEN_KEYS": TOKEN_KEY,
-        "IGS_DATA_DIR": str(tmp_path),
-        "IGS_PAGE_SIZE": "25",
-    }
+    child_env = worker_env(env, redis_url, database_url, tmp_path, queue, IGS_PAGE_SIZE="25")
     command = [sys.executable, "-m", "instagram_service.cli", "worker", "--processes", "1"]
     workers = [subprocess.Popen(command, env=child_env) for _ in range(2)]
     sender = RedisStreamBroker(redis_url, queue_name=queue, consumer_group_name="igs-workers")
@@ -198,18 +205,10 @@ async def test_a_job_whose_worker_was_killed_is_delivered_again_and_completed(
 
     account = await env.connect()
     queue = f"igs:test:{uuid.uuid4().hex}"
-    child_env = {
-        **os.environ,
-        "IGS_BROKER": "redis",
-        "IGS_REDIS_URL": redis_url,
-        "IGS_TASK_QUEUE": queue,
-        "IGS_DATABASE_URL": database_url,
-        "IGS_GRAPH_BASE_URL": env.emulator.base_url,
-        "IGS_TOKEN_KEYS": TOKEN_KEY,
-        "IGS_DATA_DIR": str(tmp_path),
-        "IGS_PAGE_SIZE": "5",
-        "IGS_JOB_HEARTBEAT_TIMEOUT_S": "10",
-    }
+    child_env = worker_env(
+        env, redis_url, database_url, tmp_path, queue,
+        IGS_PAGE_SIZE="5", IGS_JOB_HEARTBEAT_TIMEOUT_S="10",
+    )  # fmt: skip
     command = [sys.executable, "-m", "instagram_service.cli", "worker", "--processes", "1"]
     first = subprocess.Popen(command, env=child_env, start_new_session=True)
     second: subprocess.Popen[bytes] | None = None
