@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 from instagram_service.db import Database
 from instagram_service.instagram.client import InstagramClient
@@ -27,8 +28,9 @@ class Runtime:
     media: MediaSeam = field(default_factory=NoMediaSeam)
     owns_db: bool = True
 
-    @property
+    @cached_property
     def cipher(self) -> TokenCipher:
+        # Built once (not per decrypt): the keys are fixed for the runtime's settings.
         return TokenCipher.from_settings(self.settings)
 
     def sync_context(self, progress: Progress | None = None) -> SyncContext:

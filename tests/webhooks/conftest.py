@@ -14,3 +14,13 @@ async def env(settings: Settings, clean_db: Database) -> AsyncIterator[AppEnv]:
     """The app with its lifespan (runtime, in-process broker), on an ASGI transport."""
     async with running_app(webhook_settings(settings), clean_db) as app_env:
         yield app_env
+
+
+@pytest.fixture
+async def fragile(settings: Settings, clean_db: Database) -> AsyncIterator[AppEnv]:
+    """The app with one quick retry and subscriptions disabled after two failed deliveries."""
+    tight = webhook_settings(
+        settings, webhook_retry_delays_s=[0.01], webhook_disable_after_failures=2
+    )
+    async with running_app(tight, clean_db) as app_env:
+        yield app_env

@@ -4,7 +4,7 @@ on a loopback port, retries, disabling, the sweep, and the delivery-time target 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -127,15 +127,6 @@ async def test_failure_then_success_is_retried_and_recorded(
     assert all(h.verified for h in receiver.received)
     ids = {h.headers["webhook-id"] for h in receiver.received}
     assert ids == {first.event_id}  # the same id on every attempt: receivers de-duplicate
-
-
-@pytest.fixture
-async def fragile(settings: Settings, clean_db: Database) -> AsyncIterator[AppEnv]:
-    tight = webhook_settings(
-        settings, webhook_retry_delays_s=[0.01], webhook_disable_after_failures=2
-    )
-    async with running_app(tight, clean_db) as app_env:
-        yield app_env
 
 
 async def test_repeated_failure_disables_the_subscription(

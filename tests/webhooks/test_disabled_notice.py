@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from instagram_service.db import Database
-from instagram_service.settings import Settings
 from instagram_service.webhooks.emit import emit_gallery_changed
 from tests.webhooks.support import (
     AppEnv,
     Receiver,
     drain,
-    running_app,
     running_receiver,
-    webhook_settings,
 )
 
 BASE = "/api/v1/webhook-subscriptions"
@@ -30,15 +26,6 @@ NOTICE = "webhook subscription disabled after repeated failures"
 def receiver() -> Iterator[Receiver]:
     with running_receiver(Receiver(default=503)) as r:
         yield r
-
-
-@pytest.fixture
-async def fragile(settings: Settings, clean_db: Database) -> AsyncIterator[AppEnv]:
-    tight = webhook_settings(
-        settings, webhook_retry_delays_s=[0.01], webhook_disable_after_failures=2
-    )
-    async with running_app(tight, clean_db) as app_env:
-        yield app_env
 
 
 async def disabled_count(env: AppEnv) -> float:

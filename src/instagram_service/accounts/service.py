@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from instagram_service.accounts.profile import apply_profile
 from instagram_service.db import get_or_404, utcnow
@@ -107,12 +108,15 @@ async def delete_account(session: AsyncSession, account_id: int) -> list[str]:
     (queued after the commit, like every event)."""
     account = await get_account(session, account_id)
     posts = (
-        await session.scalars(select(InstagramPost).where(InstagramPost.account_id == account.id))
+        await session.scalars(
+            select(InstagramPost)
+            .where(InstagramPost.account_id == account.id)
+            .options(selectinload(InstagramPost.children))
+        )
     ).all()
     await emit_gone_from_gallery(session, posts, f"account @{account.username} deleted")
     keys: list[str] = []
     for post in posts:
-        await session.refresh(post, ["children"])
         rows: list[InstagramPost | PostMedia] = [post, *post.children]
         for row in rows:
             keys += [str(v["key"]) for v in (row.variants or {}).values() if "key" in v]

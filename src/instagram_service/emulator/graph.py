@@ -58,16 +58,18 @@ def route_graph(
     if found is None or found[0] != account.user_id:
         if len(parts) <= 2 and parts[1:] in ([], ["children"], ["media"]):
             raise no_object(node)
-        raise GraphError(
-            f"Unknown path components: /{'/'.join(parts[1:])}", 2500, type_="IGApiException"
-        )
+        raise _unknown_path(parts)
     media = found[1]
     fields = parse_fields(params.get("fields"))
     if len(parts) == 1:
         return render_media(media, account, fields, link)
     if parts[1:] == ["children"]:
         return {"data": [render_child(c, media, fields, link) for c in media.children]}
-    raise GraphError(
+    raise _unknown_path(parts)
+
+
+def _unknown_path(parts: list[str]) -> GraphError:
+    return GraphError(
         f"Unknown path components: /{'/'.join(parts[1:])}", 2500, type_="IGApiException"
     )
 

@@ -84,7 +84,7 @@ class InstagramClient:
     # --- public API -------------------------------------------------------------------
 
     async def get_me(self, token: str, stats: CallStats | None = None) -> IGUser:
-        if self.settings.api_flavour is ApiFlavour.FACEBOOK_LOGIN:
+        if self._facebook:
             return await self._get_me_via_pages(token, stats)
         body = await self._get(token, "me", {"fields": USER_FIELDS}, stats)
         user = self._parse(IGUser, body, "GET /me")
@@ -141,11 +141,8 @@ class InstagramClient:
         body = await self._get(
             token, f"{media_id}/children", {"fields": CHILD_FIELDS}, stats, object_call=True
         )
-        data = body.get("data")
         call = f"GET /{media_id}/children"
-        if not isinstance(data, list):
-            raise InstagramError(call, "unexpected response shape: no `data` list")
-        return [self._parse(IGChild, item, call) for item in data]
+        return [self._parse(IGChild, item, call) for item in _data_list(body, call)]
 
     async def exchange_code(self, code: str, redirect_uri: str) -> ShortLivedToken:
         """Trade the authorization code of the OAuth redirect for a short-lived token."""
@@ -379,17 +376,21 @@ class InstagramClient:
             raise InstagramError(call, f"unexpected response shape ({where})") from None
 
     def _parse_page(self, body: dict[str, Any], call: str) -> MediaPage:
-        data = body.get("data")
-        if not isinstance(data, list):
-            raise InstagramError(call, "unexpected response shape: no `data` list")
         paging = _paging(body)
-        cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+        cursors = paging.get("cursors")
         next_url = paging.get("next")
         return MediaPage(
-            items=[self._parse(IGMedia, item, call) for item in data],
+            items=[self._parse(IGMedia, item, call) for item in _data_list(body, call)],
             next_url=redact_url(next_url) if isinstance(next_url, str) else None,
             after=cursors.get("after") if isinstance(cursors, dict) else None,
         )
+
+
+def _data_list(body: dict[str, Any], call: str) -> list[Any]:
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise InstagramError(call, "unexpected response shape: no `data` list")
+    return data
 
 
 def _paging(body: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -35,15 +35,13 @@ class _IGModel(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class IGChild(_IGModel):
-    id: IGId
-    media_type: str | None = None
-    media_url: str | None = None
-    thumbnail_url: str | None = None
-    alt_text: str | None = None
-    permalink: str | None = None
-    shortcode: str | None = None
-    timestamp: Timestamp | None = None
+class _StillMixin:
+    """What IGMedia and IGChild share: which still image to keep."""
+
+    if TYPE_CHECKING:  # fields declared by the models
+        media_type: str | None
+        media_url: str | None
+        thumbnail_url: str | None
 
     @property
     def is_video(self) -> bool:
@@ -55,7 +53,18 @@ class IGChild(_IGModel):
         return self.thumbnail_url if self.is_video else self.media_url
 
 
-class IGMedia(_IGModel):
+class IGChild(_StillMixin, _IGModel):
+    id: IGId
+    media_type: str | None = None
+    media_url: str | None = None
+    thumbnail_url: str | None = None
+    alt_text: str | None = None
+    permalink: str | None = None
+    shortcode: str | None = None
+    timestamp: Timestamp | None = None
+
+
+class IGMedia(_StillMixin, _IGModel):
     id: IGId
     caption: str | None = None
     media_type: str | None = None
@@ -81,21 +90,12 @@ class IGMedia(_IGModel):
         return value if value is not None else []
 
     @property
-    def is_video(self) -> bool:
-        return self.media_type == "VIDEO"
-
-    @property
     def is_reel(self) -> bool:
         return self.media_product_type == "REELS"
 
     @property
     def is_carousel(self) -> bool:
         return self.media_type == "CAROUSEL_ALBUM"
-
-    @property
-    def image_url(self) -> str | None:
-        """The still image to keep: a video's cover, else the media itself."""
-        return self.thumbnail_url if self.is_video else self.media_url
 
 
 def _unwrap_data(value: Any) -> Any:

@@ -39,8 +39,14 @@ else:
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", *(("HEIF",) if HEIF_SUPPORTED else ()))
 EXTENSIONS = {"jpeg": "jpg", "mpo": "jpg", "png": "png", "gif": "gif", "webp": "webp"}
 EXTENSIONS |= {"avif": "avif", "heif": "heic"}
-CONTENT_TYPES = {"webp": "image/webp", "avif": "image/avif", "jpg": "image/jpeg"}
-CONTENT_TYPES |= {"png": "image/png", "gif": "image/gif", "heic": "image/heic"}
+CONTENT_TYPES = {
+    "webp": "image/webp",
+    "avif": "image/avif",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "heic": "image/heic",
+}
 
 # BICUBIC: SSIM 0.997 of LANCZOS at ~60 % of its cost (benchmarks/image_pipeline.py, README).
 RESAMPLE = Image.Resampling.BICUBIC

@@ -30,8 +30,12 @@ from typing import Any, Protocol, runtime_checkable
 from instagram_service.media.imaging import CONTENT_TYPES, ProcessedImage
 from instagram_service.settings import Settings
 
-FOLDERS = {"original": "original", "thumbnail": "thumbnails", "optimized": "optimized"}
-FOLDERS |= {"large": "large"}
+FOLDERS = {
+    "original": "original",
+    "thumbnail": "thumbnails",
+    "optimized": "optimized",
+    "large": "large",
+}
 _SEGMENT = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
-from sqlalchemy import select
 
 from instagram_service.apikeys.auth import AdminKey, ReadKey
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
-from instagram_service.models import ContentFilter
 from instagram_service.moderation import service
 from instagram_service.moderation.rerun import rerun_moderation
 from instagram_service.moderation.schemas import (
@@ -36,7 +34,7 @@ async def list_filters(
     session: SessionDep, _: ReadKey, limit: Limit = 50, offset: Offset = 0
 ) -> FilterPage:
     """List content filters in the order they run (priority, then id)."""
-    query = select(ContentFilter).order_by(ContentFilter.priority, ContentFilter.id)
+    query = service.filters_query()
     return await paginate(session, query, FilterPage, FilterOut, limit=limit, offset=offset)
 
 

@@ -55,6 +55,13 @@ Description = Annotated[str, Field(max_length=2000)]
 _FORBID = ConfigDict(extra="forbid")
 
 
+def _reject_null(value: Any) -> Any:
+    """For optional PATCH fields that may be omitted but not set to null."""
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
 class FilterCreate(BaseModel):
     model_config = _FORBID
 
@@ -114,12 +121,7 @@ class FilterUpdate(BaseModel):
     auto_categorize: bool | None = None
     category: Category | None = None
 
-    @field_validator(*_NOT_NULL, mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _not_null = field_validator(*_NOT_NULL, mode="before")(_reject_null)
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
@@ -197,12 +199,9 @@ class PostPatch(BaseModel):
     display_order: int | None = Field(None, ge=-1_000_000, le=1_000_000)
     alt_text: str | None = Field(None, max_length=1000)
 
-    @field_validator("is_featured", "gallery_category", "display_order", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _not_null = field_validator("is_featured", "gallery_category", "display_order", mode="before")(
+        _reject_null
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> PostPatch:

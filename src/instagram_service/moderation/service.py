@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -35,9 +35,13 @@ class Unprocessable(ServiceError):
     status_code = 422
 
 
+def filters_query() -> Select[ContentFilter]:
+    """All content filters in the order they run: priority, then id."""
+    return select(ContentFilter).order_by(ContentFilter.priority, ContentFilter.id)
+
+
 async def list_filters(session: AsyncSession) -> Sequence[ContentFilter]:
-    query = select(ContentFilter).order_by(ContentFilter.priority, ContentFilter.id)
-    return (await session.scalars(query)).all()
+    return (await session.scalars(filters_query())).all()
 
 
 async def get_filter(session: AsyncSession, filter_id: int) -> ContentFilter:

@@ -39,11 +39,14 @@ class GalleryCache:
         self._checked_at = 0.0
         self._generation = 0
 
-    def invalidate(self) -> None:
+    def _drop(self) -> None:
         self._entries.clear()
         self._raw.clear()
-        self._checked_at = 0.0
         self._generation += 1
+
+    def invalidate(self) -> None:
+        self._drop()
+        self._checked_at = 0.0
 
     async def _check(self, db: Database) -> None:
         now = time.monotonic()
@@ -71,9 +74,7 @@ class GalleryCache:
             self._checked_at = 0.0
             raise
         if state != self._state:
-            self._entries.clear()
-            self._raw.clear()
-            self._generation += 1
+            self._drop()
             self._state = state
 
     def fresh(self, raw_key: tuple[str, bytes]) -> CachedBody | None:

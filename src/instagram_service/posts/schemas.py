@@ -14,6 +14,7 @@ from instagram_service.models import InstagramPost, PostMedia
 # srcset widths come from the variant boxes: thumbnail 300, optimized 800, large 1080.
 SRCSET_VARIANTS = ("thumbnail", "optimized", "large")
 AVIF_VARIANTS = tuple(f"{name}.avif" for name in SRCSET_VARIANTS)  # with IGS_AVIF_ENABLED
+_URL_VARIANTS = frozenset((*SRCSET_VARIANTS, *AVIF_VARIANTS, "original"))
 
 _IMAGE_EXAMPLE = {
     "media_type": "IMAGE",
@@ -138,7 +139,7 @@ def image_out(
     urls = {
         name: f"{base_url}{_image_path(post_id, index, name)}?v={version}"
         for name in row.variants
-        if name in (*SRCSET_VARIANTS, *AVIF_VARIANTS, "original")
+        if name in _URL_VARIANTS
     }
 
     def srcset_of(names: tuple[str, ...]) -> str | None:

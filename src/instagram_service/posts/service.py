@@ -39,6 +39,20 @@ async def _account_id(session: AsyncSession, ref: str) -> int:
     return account.id if account is not None else -1  # unknown: matches nothing
 
 
+async def _page(
+    session: AsyncSession, query: Select[Any], order: Sequence[Any], limit: int, offset: int
+) -> tuple[Sequence[InstagramPost], int]:
+    """One page of posts (children loaded) and the count of all the query matches."""
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(
+        query.options(selectinload(InstagramPost.children))
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.all(), total
+
+
 async def gallery(
     session: AsyncSession,
     *,
@@ -56,14 +70,7 @@ async def gallery(
         query = query.where(InstagramPost.account_id == account_id)
     if featured_only:
         query = query.where(InstagramPost.is_featured.is_(True))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        query.options(selectinload(InstagramPost.children))
-        .order_by(*GALLERY_ORDER)
-        .limit(limit)
-        .offset(offset)
-    )
-    return rows.all(), total
+    return await _page(session, query, GALLERY_ORDER, limit, offset)
 
 
 async def category_counts(session: AsyncSession) -> list[tuple[str, int]]:
@@ -124,11 +131,5 @@ async def admin_posts(
                     InstagramPost.instagram_id == word,
                 )
             )
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        query.options(selectinload(InstagramPost.children))
-        .order_by(InstagramPost.posted_at.desc(), InstagramPost.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return rows.all(), total
+    order = (InstagramPost.posted_at.desc(), InstagramPost.id.desc())
+    return await _page(session, query, order, limit, offset)

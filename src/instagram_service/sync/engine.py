@@ -254,17 +254,21 @@ async def _heartbeat(
                 SyncJob.status == SyncStatus.RUNNING,
                 SyncJob.started_at == lease,
             )
-            .values(
-                heartbeat_at=utcnow(),
-                posts_processed=counters.processed,
-                posts_added=counters.added,
-                posts_updated=counters.updated,
-                posts_failed=counters.failed,
-                api_calls_made=stats.calls,
-            )
+            .values(heartbeat_at=utcnow(), **_job_counters(counters, stats))
         )
     if not getattr(result, "rowcount", 0):
         raise _LeaseLost
+
+
+def _job_counters(counters: _Counters, stats: CallStats) -> dict[str, int]:
+    """The job's columns that the heartbeat and the end of the job write."""
+    return {
+        "posts_processed": counters.processed,
+        "posts_added": counters.added,
+        "posts_updated": counters.updated,
+        "posts_failed": counters.failed,
+        "api_calls_made": stats.calls,
+    }
 
 
 async def _soft_delete_missing(db: Database, account_id: int, seen: set[str]) -> tuple[int, int]:
@@ -307,12 +311,9 @@ async def _finish(
         now = utcnow()
         job.completed_at = now
         job.heartbeat_at = now
-        job.posts_processed = counters.processed
-        job.posts_added = counters.added
-        job.posts_updated = counters.updated
-        job.posts_failed = counters.failed
+        for column, value in _job_counters(counters, stats).items():
+            setattr(job, column, value)
         job.posts_deleted = counters.deleted
-        job.api_calls_made = stats.calls
         job.rate_limit_hit = stats.rate_limit_hit or isinstance(error, RateLimited)
         if error is None:
             job.status = SyncStatus.COMPLETED

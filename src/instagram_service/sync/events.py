@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from instagram_service.models import InstagramPost, WebhookSubscription
 from instagram_service.posts.schemas import is_public
-from instagram_service.webhooks.emit import PostChange, emit_gallery_changed, emit_post_change
+from instagram_service.webhooks.emit import emit_gallery_changed, emit_post_change, transition
 
 
 @dataclass
@@ -27,16 +27,6 @@ async def has_subscribers(session: AsyncSession) -> bool:
         select(WebhookSubscription.id).where(WebhookSubscription.is_active.is_(True)).limit(1)
     )
     return found is not None
-
-
-def transition(was_public: bool, now_public: bool, changed: bool) -> PostChange | None:
-    if now_public and not was_public:
-        return "published"
-    if now_public and changed:
-        return "updated"
-    if was_public and not now_public:
-        return "removed"
-    return None
 
 
 async def emit_page_changes(session: AsyncSession, page: PageChanges) -> int:

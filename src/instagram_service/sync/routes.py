@@ -7,8 +7,7 @@ from instagram_service.apikeys.auth import AdminKey, ReadKey
 from instagram_service.db import after_commit
 from instagram_service.deps import MAX_ID, IdPath, SessionDep
 from instagram_service.models import SyncStatus
-from instagram_service.posts.schemas import next_offset
-from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND
+from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
 from instagram_service.sync import service
 from instagram_service.sync.schemas import (
     AccountSyncState,
@@ -51,9 +50,10 @@ async def trigger(
 @router.get("/status", response_model=SyncStatusOut)
 async def status(session: SessionDep, _: ReadKey) -> SyncStatusOut:
     """Each account's sync state and the most recent jobs."""
+    active_jobs = await service.active_jobs(session)
     states = []
     for account in await accounts.list_accounts(session):
-        active = await service.active_job(session, account.id)
+        active = active_jobs.get(account.id)
         states.append(
             AccountSyncState(
                 account_id=account.id,
@@ -76,24 +76,12 @@ async def list_jobs(
     _: ReadKey,
     account_id: int | None = Query(None, ge=1, le=MAX_ID),
     status: SyncStatus | None = None,
-    limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> SyncJobPage:
     """Sync jobs, newest first."""
-    jobs, total = await service.list_jobs(
-        session,
-        account_id=account_id,
-        status=status.value if status else None,
-        limit=limit,
-        offset=offset,
-    )
-    return SyncJobPage(
-        items=[SyncJobOut.model_validate(j) for j in jobs],
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-    )
+    query = service.jobs_query(account_id=account_id, status=status.value if status else None)
+    return await paginate(session, query, SyncJobPage, SyncJobOut, limit=limit, offset=offset)
 
 
 @router.get("/jobs/{job_id}", response_model=SyncJobOut, responses=NOT_FOUND)

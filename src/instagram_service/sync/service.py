@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +34,12 @@ async def active_job(session: AsyncSession, account_id: int) -> SyncJob | None:
     return await session.scalar(
         select(SyncJob).where(SyncJob.account_id == account_id, SyncJob.status.in_(ACTIVE_STATUSES))
     )
+
+
+async def active_jobs(session: AsyncSession) -> dict[int, SyncJob]:
+    """Every account's active job (at most one each), by account id."""
+    jobs = await session.scalars(select(SyncJob).where(SyncJob.status.in_(ACTIVE_STATUSES)))
+    return {job.account_id: job for job in jobs}
 
 
 async def trigger_sync(
@@ -81,6 +87,16 @@ async def get_job(session: AsyncSession, job_id: int) -> SyncJob:
     return await get_or_404(session, SyncJob, job_id, "sync job")
 
 
+def jobs_query(*, account_id: int | None = None, status: str | None = None) -> Select[SyncJob]:
+    """Sync jobs, newest first, optionally of one account and in one status."""
+    query = select(SyncJob).order_by(SyncJob.created_at.desc(), SyncJob.id.desc())
+    if account_id is not None:
+        query = query.where(SyncJob.account_id == account_id)
+    if status is not None:
+        query = query.where(SyncJob.status == status)
+    return query
+
+
 async def list_jobs(
     session: AsyncSession,
     *,
@@ -89,15 +105,9 @@ async def list_jobs(
     limit: int = 20,
     offset: int = 0,
 ) -> tuple[Sequence[SyncJob], int]:
-    query = select(SyncJob)
-    if account_id is not None:
-        query = query.where(SyncJob.account_id == account_id)
-    if status is not None:
-        query = query.where(SyncJob.status == status)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(SyncJob.created_at.desc(), SyncJob.id.desc()).limit(limit).offset(offset)
-    )
+    query = jobs_query(account_id=account_id, status=status)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = await session.scalars(query.limit(limit).offset(offset))
     return rows.all(), total or 0
 
 

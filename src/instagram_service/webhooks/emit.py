@@ -120,19 +120,25 @@ async def emit_post_change(
     return await emit_event(session, f"post.{kind}", public_post_dict(post, base))
 
 
+def transition(was_public: bool, now_public: bool, changed: bool) -> PostChange | None:
+    """What a change means to the CMS, given whether the gallery showed the post before
+    and shows it now."""
+    if now_public and not was_public:
+        return "published"
+    if now_public and changed:
+        return "updated"
+    if was_public and not now_public:
+        return "removed"
+    return None
+
+
 async def emit_post_transition(
     session: AsyncSession, post: InstagramPost, *, was_public: bool, changed: bool
 ) -> list[int]:
     """Emit what a change of `post` means to the CMS, given whether the gallery showed it
     before: published, updated, removed (each with gallery.changed), or nothing."""
-    now_public = is_public(post)
-    if now_public and not was_public:
-        kind: PostChange = "published"
-    elif now_public and changed:
-        kind = "updated"
-    elif was_public and not now_public:
-        kind = "removed"
-    else:
+    kind = transition(was_public, is_public(post), changed)
+    if kind is None:
         return []
     ids = await emit_post_change(session, kind, post)
     return ids + await emit_gallery_changed(session, f"post {post.id} {kind}")

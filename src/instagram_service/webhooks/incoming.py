@@ -42,9 +42,13 @@ async def verify_subscription(
     expected = (
         settings.webhook_verify_token.get_secret_value() if settings.webhook_verify_token else ""
     )
-    if not expected or mode != "subscribe" or token is None or challenge is None:
-        raise Forbidden("webhook verification refused: wrong mode, token or challenge")
-    if not same_secret(token, expected):
+    if (
+        not expected
+        or mode != "subscribe"
+        or token is None
+        or challenge is None
+        or not same_secret(token, expected)
+    ):
         raise Forbidden("webhook verification refused: wrong mode, token or challenge")
     return PlainTextResponse(challenge)
 

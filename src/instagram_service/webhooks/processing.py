@@ -30,11 +30,7 @@ from instagram_service.runtime import Runtime
 from instagram_service.sync.service import trigger_sync
 from instagram_service.sync.tasks import kick_job
 from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
-from instagram_service.webhooks.emit import (
-    emit_gallery_changed,
-    emit_post_change,
-    emit_post_transition,
-)
+from instagram_service.webhooks.emit import emit_post_transition
 from instagram_service.webhooks.events import Change, iter_changes
 
 log = get_logger(__name__)
@@ -186,9 +182,7 @@ async def soft_delete(
             return Result(PROCESSED, f"media {media_id} was already deleted")
         was_public = is_public(post)
         post.deleted_at = utcnow()
-        if was_public:
-            await emit_post_change(session, "removed", post)
-            await emit_gallery_changed(session, f"post {post.id} removed")
+        await emit_post_transition(session, post, was_public=was_public, changed=True)
     why = "gone from Instagram" if gone else "deleted"
     return Result(PROCESSED, f"media {media_id} {why}: soft-deleted")
 

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from instagram_service.apikeys.auth import AdminKey
 from instagram_service.deps import IdPath, SettingsDep
 from instagram_service.models import WebhookSubscription
-from instagram_service.posts.schemas import next_offset
 from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
 from instagram_service.security import TokenCipher
 from instagram_service.webhooks import subscriptions as service
@@ -90,19 +89,12 @@ async def list_deliveries(
     session: SessionDep,
     _: AdminKey,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
 ) -> DeliveryPage:
     """Delivery attempts, newest first: one row per attempt."""
-    rows, total = await service.list_deliveries(
-        session, subscription_id, limit=limit, offset=offset
-    )
-    return DeliveryPage(
-        items=[DeliveryOut.model_validate(r) for r in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-    )
+    await service.get_subscription(session, subscription_id)  # 404 for an unknown one
+    query = service.deliveries_query(subscription_id)
+    return await paginate(session, query, DeliveryPage, DeliveryOut, limit=limit, offset=offset)
 
 
 router = APIRouter()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.db import get_or_404
@@ -46,12 +45,6 @@ async def create_subscription(
     return subscription, secret
 
 
-async def list_subscriptions(session: AsyncSession) -> Sequence[WebhookSubscription]:
-    return (
-        await session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id))
-    ).all()
-
-
 async def get_subscription(session: AsyncSession, subscription_id: int) -> WebhookSubscription:
     return await get_or_404(session, WebhookSubscription, subscription_id, "webhook subscription")
 
@@ -84,13 +77,10 @@ async def delete_subscription(session: AsyncSession, subscription_id: int) -> No
     await session.flush()
 
 
-async def list_deliveries(
-    session: AsyncSession, subscription_id: int, *, limit: int = 50, offset: int = 0
-) -> tuple[Sequence[WebhookDelivery], int]:
-    await get_subscription(session, subscription_id)
-    query = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(WebhookDelivery.id.desc()).limit(limit).offset(offset)
+def deliveries_query(subscription_id: int) -> Select[WebhookDelivery]:
+    """A subscription's delivery attempts, newest first."""
+    return (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == subscription_id)
+        .order_by(WebhookDelivery.id.desc())
     )
-    return rows.all(), total or 0
