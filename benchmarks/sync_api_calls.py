@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
+from instagram_service.runtime import build_runtime
 from sqlalchemy import func, select
 
 from instagram_service.accounts.service import connect_account
@@ -28,11 +29,10 @@ from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.migrate import upgrade
 from instagram_service.models import InstagramAccount, InstagramPost, SyncType
-from instagram_service.runtime import build_runtime
 from instagram_service.security import generate_fernet_key
 from instagram_service.settings import Settings
 from instagram_service.sync.engine import run_sync_job
-from instagram_service.sync.seams import NoMediaSeam
+from instagram_service.sync.ports import NoMedia
 from instagram_service.sync.service import trigger_sync
 
 PAGE = 100
@@ -77,7 +77,7 @@ async def run_size(posts: int, tmp: Path) -> dict[str, float]:
         settings.data_dir.mkdir(parents=True)
         runtime = build_runtime(settings, Database(settings.database_url))
         await runtime.media.aclose()  # type: ignore[attr-defined]
-        runtime.media = NoMediaSeam()  # calls and rows only: images are benchmarked elsewhere
+        runtime.media = NoMedia()  # calls and rows only: images are benchmarked elsewhere
         await upgrade(runtime.db.engine)
         token = generate_scenario(1, posts, seed=0).accounts[0].tokens[0].token
         async with runtime.db.session() as session:
