@@ -17,7 +17,7 @@ from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.models import InstagramAccount, SyncJob, SyncStatus, SyncType
 from instagram_service.sync import service
-from instagram_service.sync.engine import run_sync_job
+from instagram_service.sync.engine import SyncContext, run_sync_job
 from instagram_service.sync.service import failure_backoff
 from instagram_service.sync.tasks import scheduler_tick
 from instagram_service.worker.broker import broker, import_task_modules
@@ -88,7 +88,7 @@ async def test_a_queued_job_of_an_account_that_needs_reauth_calls_nothing(env: E
         job, _ = await service.trigger_sync(session, stored, SyncType.FULL)
         stored.needs_reauth = True  # e.g. a deauthorisation arrived while the job waited
     before = env.calls()
-    finished = await run_sync_job(env.container.sync_context(), job.id)
+    finished = await run_sync_job(SyncContext.of(env.container), job.id)
     assert finished is not None
     assert finished.status == SyncStatus.FAILED
     assert "reconnected" in (finished.error_message or "")
@@ -103,7 +103,7 @@ async def test_a_job_taken_over_by_another_worker_stops_and_writes_nothing(env: 
         assert stored is not None
         job, _ = await service.trigger_sync(session, stored, SyncType.FULL)
     env.emulator.state.set_faults(latency_s=0.3)  # every page is slow
-    run = asyncio.create_task(run_sync_job(env.container.sync_context(), job.id))
+    run = asyncio.create_task(run_sync_job(SyncContext.of(env.container), job.id))
     while True:  # wait for this worker's claim, then let "another worker" take the job
         async with env.db.session() as session:
             row = await session.get(SyncJob, job.id)
