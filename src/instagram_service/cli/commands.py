@@ -126,7 +126,7 @@ async def sync_account(settings: Settings, account_ref: str, full: bool) -> Sync
 
 async def recent_jobs(settings: Settings, limit: int) -> list[SyncJob]:
     async with open_container(settings) as container, container.db.session() as session:
-        jobs, _ = await sync.list_jobs(session, limit=limit)
+        jobs = await sync.recent_jobs(session, limit=limit)
         return list(jobs)
 
 

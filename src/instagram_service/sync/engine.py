@@ -24,19 +24,15 @@ from instagram_service.instagram.errors import (
     RateLimited,
     TokenInvalid,
 )
-from instagram_service.instagram.schemas import IGMedia
 from instagram_service.models import (
     InstagramAccount,
     InstagramPost,
-    MediaStatus,
-    PostMedia,
     SyncJob,
     SyncStatus,
     SyncType,
 )
 from instagram_service.observability import POSTS_SYNCED, SYNC_JOBS, get_logger
 from instagram_service.posts.changes import (
-    PageChanges,
     record_page_changes,
     record_removed,
     record_sync_summary,
@@ -46,12 +42,10 @@ from instagram_service.security import TokenCipher
 from instagram_service.sync import ports
 from instagram_service.sync.lease import LeaseLost, claim_job, heartbeat, holds
 from instagram_service.sync.ports import MediaPort, ModerationPort
-from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
+from instagram_service.sync.refresh import refresh
+from instagram_service.sync.upsert import Outcome
 
 log = get_logger(__name__)
-
-MAX_MEDIA_RETRIES = 3
-_RETRY = (MediaStatus.PENDING, MediaStatus.FAILED)
 
 
 @dataclass
@@ -169,75 +163,37 @@ async def _walk(
             apply_profile(account, profile)
     pages = ctx.client.iter_media_pages(token, "me", limit=ctx.page_size, stats=stats)
     async for page in pages:
-        known, changes = await _store_page(ctx, account_id, page.items, counters)
+        refreshed = await refresh(
+            ctx.db, ctx.moderation, ctx.media, account_id, token, page.items,
+            on_post=lambda outcome: _count(ctx, counters, outcome),
+        )  # fmt: skip
         seen.update(item.id for item in page.items)
         ctx.progress.pages += 1
-        await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
+        counters.failed += len(refreshed.images.failed_post_ids)
+        ctx.progress.images += refreshed.images.images_done
         async with ctx.db.session() as session:
             counters.public_changes += await record_page_changes(
-                session, changes, base_url=ctx.public_base_url
+                session, refreshed.changes, base_url=ctx.public_base_url
             )
         if ctx.progress.on_page:
             ctx.progress.on_page(ctx.progress)
         await heartbeat(ctx.db, job_id, lease, _job_counters(counters, stats))
-        if walk == SyncType.INCREMENTAL and known and len(seen) >= max_recent:
+        if walk == SyncType.INCREMENTAL and refreshed.known and len(seen) >= max_recent:
             break  # met posts we have, and refreshed the newest max_posts_to_sync
     return seen
 
 
-async def _store_page(
-    ctx: SyncContext, account_id: int, items: list[IGMedia], counters: _Counters
-) -> tuple[bool, PageChanges]:
-    """Upsert one page in one transaction; returns whether it held posts we already had,
-    and what the CMS must hear about once the page's images are in."""
-    async with ctx.db.session() as session:
-        account = await session.get(InstagramAccount, account_id)
-        assert account is not None
-        moderator = await ctx.moderation.prepare(session)
-        existing = await load_posts(session, [item.id for item in items])
-        changes = PageChanges({item.id: False for item in items})
-        for post in existing.values():
-            changes.was_public[post.instagram_id] = is_public(post)
-        for item in items:
-            outcome, _post = upsert_post(session, account, item, existing.get(item.id), moderator)
-            counters.processed += 1
-            if outcome is Outcome.ADDED:
-                counters.added += 1
-            elif outcome is Outcome.UPDATED:
-                counters.updated += 1
-            if outcome is not Outcome.UNCHANGED:
-                changes.changed.add(item.id)
-            POSTS_SYNCED.labels(outcome.value).inc()
-            ctx.progress.posts += 1
-            if ctx.progress.on_post:
-                ctx.progress.on_post(ctx.progress)
-    return bool(existing), changes
-
-
-async def _process_media(
-    ctx: SyncContext, account_id: int, token: str, instagram_ids: list[str], counters: _Counters
-) -> None:
-    async with ctx.db.session() as session:
-        account = await session.get(InstagramAccount, account_id)
-        assert account is not None
-        child_waiting = (
-            select(PostMedia.id)
-            .where(PostMedia.post_id == InstagramPost.id, PostMedia.media_status.in_(_RETRY))
-            .exists()
-        )
-        rows = await session.execute(
-            select(InstagramPost.id).where(
-                InstagramPost.instagram_id.in_(instagram_ids),
-                InstagramPost.sync_retry_count < MAX_MEDIA_RETRIES,
-                InstagramPost.media_status.in_(_RETRY) | child_waiting,
-            )
-        )
-        post_ids = [row[0] for row in rows]
-    if not post_ids:
-        return
-    outcome = await ctx.media.process_posts(account, token, post_ids)
-    counters.failed += len(outcome.failed_post_ids)
-    ctx.progress.images += outcome.images_done
+def _count(ctx: SyncContext, counters: _Counters, outcome: Outcome) -> None:
+    """One stored post: the job's counters, the metric and the progress bar."""
+    counters.processed += 1
+    if outcome is Outcome.ADDED:
+        counters.added += 1
+    elif outcome is Outcome.UPDATED:
+        counters.updated += 1
+    POSTS_SYNCED.labels(outcome.value).inc()
+    ctx.progress.posts += 1
+    if ctx.progress.on_post:
+        ctx.progress.on_post(ctx.progress)
 
 
 def _job_counters(counters: _Counters, stats: CallStats) -> dict[str, int]:

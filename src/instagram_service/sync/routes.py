@@ -60,7 +60,7 @@ async def status(session: SessionDep, _: ReadKey) -> SyncStatusOut:
                 active_job=SyncJobOut.model_validate(active) if active else None,
             )
         )
-    recent, _total = await service.list_jobs(session, limit=10)
+    recent = await service.recent_jobs(session, limit=10)
     return SyncStatusOut(
         accounts=states, recent_jobs=[SyncJobOut.model_validate(j) for j in recent]
     )

@@ -106,18 +106,8 @@ def jobs_query(*, account_id: int | None = None, status: str | None = None) -> S
     return query
 
 
-async def list_jobs(
-    session: AsyncSession,
-    *,
-    account_id: int | None = None,
-    status: str | None = None,
-    limit: int = 20,
-    offset: int = 0,
-) -> tuple[Sequence[SyncJob], int]:
-    query = jobs_query(account_id=account_id, status=status)
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = await session.scalars(query.limit(limit).offset(offset))
-    return rows.all(), total or 0
+async def recent_jobs(session: AsyncSession, limit: int) -> Sequence[SyncJob]:
+    return (await session.scalars(jobs_query().limit(limit))).all()
 
 
 async def seconds_until_stale(
