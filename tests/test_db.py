@@ -25,7 +25,7 @@ from instagram_service.db import Database, JSONType, UTCDateTime
 from instagram_service.migrate import alembic_config, current_revision, head_revision, upgrade
 from instagram_service.models import Base, InstagramAccount, InstagramPost, PostMedia, SyncJob
 from tests.conftest import separate_database
-from tests.factories import make_account, make_post
+from tests.support.factories import make_account, make_post
 
 
 async def test_migrations_create_every_table(db: Database) -> None:

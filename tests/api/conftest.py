@@ -29,7 +29,7 @@ from instagram_service.models import InstagramPost, MediaStatus
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.settings import Settings
 from tests.conftest import separate_database, truncate_all
-from tests.emulated import emulated_runtime, emulated_settings
+from tests.support.emulated import emulated_env, emulated_settings
 
 Headers = dict[str, str]
 
@@ -78,7 +78,7 @@ async def load_posts(db: Database) -> dict[int, InstagramPost]:
 
 async def _sync_all(emulator: EmulatorHandle, db: Database, tmp: Path) -> dict[str, int]:
     accounts = {}
-    async with emulated_runtime(emulator, db, tmp, media=True) as env:
+    async with emulated_env(db, tmp, emulator=emulator, media=True) as env:
         for index in range(len(emulator.state.scenario.accounts)):
             account = await env.connect(index)
             job = await env.sync(account.id)

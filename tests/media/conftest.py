@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.shared_fixtures import SHARED_FIXTURES
+from tests.support.fixtures import SHARED_FIXTURES
 
 FIXTURES = SHARED_FIXTURES / "images"
 
