@@ -30,7 +30,7 @@ async def trigger_and_kick(env: Env, account_id: int, sync_type: SyncType) -> in
     """Create (or find) the account's job and queue it after the commit; returns its id."""
     async with env.db.session() as session:
         account = await get_account(session, account_id)
-        job, _ = await service.queue_sync(session, account, sync_type)
+        job, _ = await service.trigger_sync(session, account, sync_type, queue=True)
         return job.id
 
 

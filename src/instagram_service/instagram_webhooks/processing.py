@@ -30,7 +30,7 @@ from instagram_service.posts.changes import record_post_transition
 from instagram_service.posts.visibility import is_public
 from instagram_service.sync import ports
 from instagram_service.sync.refresh import refresh
-from instagram_service.sync.service import queue_sync
+from instagram_service.sync.service import trigger_sync
 from instagram_service.sync.upsert import Outcome
 
 log = get_logger(__name__)
@@ -200,8 +200,8 @@ async def sync_account(container: Container, account_id: int, why: str) -> Resul
         account = await session.get(InstagramAccount, account_id)
         assert account is not None
         try:
-            job, created = await queue_sync(
-                session, account, SyncType.INCREMENTAL, trigger="webhook"
+            job, created = await trigger_sync(
+                session, account, SyncType.INCREMENTAL, trigger="webhook", queue=True
             )
         except ServiceError as exc:
             return Result(IGNORED, f"{why}; no sync: {exc.message}")

@@ -43,8 +43,10 @@ async def trigger_sync(
     *,
     full: bool = False,
     trigger: str = "manual",
+    queue: bool = False,
 ) -> tuple[SyncJob, bool]:
     """Create a PENDING job, or return the account's active one. Returns (job, created).
+    `queue`: a job created is sent to the workers once the session commits.
 
     The partial unique index on sync_jobs makes this safe across processes.
     """
@@ -74,22 +76,9 @@ async def trigger_sync(
         if again is None:
             raise
         return again, False
-    return job, True
-
-
-async def queue_sync(
-    session: AsyncSession,
-    account: InstagramAccount,
-    sync_type: SyncType,
-    *,
-    full: bool = False,
-    trigger: str = "manual",
-) -> tuple[SyncJob, bool]:
-    """`trigger_sync`, and a job it created is queued once the session commits."""
-    job, created = await trigger_sync(session, account, sync_type, full=full, trigger=trigger)
-    if created:
+    if queue:
         enqueue_after_commit(session, RUN_JOB_TASK, job.id, swept=False)
-    return job, created
+    return job, True
 
 
 async def get_job(session: AsyncSession, job_id: int) -> SyncJob:
