@@ -24,11 +24,10 @@ from instagram_service.app import create_app
 from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
-from instagram_service.migrate import upgrade
 from instagram_service.models import InstagramPost, MediaStatus
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.settings import Settings
-from tests.conftest import separate_database, truncate_all
+from tests.conftest import truncate_all
 from tests.support.emulated import emulated_env, emulated_settings
 
 Headers = dict[str, str]
@@ -169,17 +168,3 @@ def cli_command() -> list[str]:
 
 def public_ids(data: Data) -> set[int]:
     return set(data.posts) - data.hidden
-
-
-@pytest.fixture(scope="module")
-async def own_db(
-    request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Database]:
-    """A migrated database of the module's own, on the suite's backend: for routes that add
-    and delete accounts, which would disturb the package's shared synced data."""
-    name = request.module.__name__.rsplit(".", 1)[-1]
-    async with separate_database(database_url, name, tmp_path_factory.mktemp(name)) as url:
-        database = Database(url)
-        await upgrade(database.engine)
-        yield database
-        await database.dispose()
