@@ -1,4 +1,4 @@
-"""The media port the sync engine plugs in: download each image once, make variants, record results.
+"""The media port the sync plugs in: download each image once, make variants, record results.
 
 A post's own image (a video's cover, an album's first image child) and each carousel child
 are one "target" each. A failure is recorded on its row and on the post (`sync_error`,
