@@ -311,9 +311,9 @@ async def test_a_video_failure_never_fails_the_image(
     emulator: EmulatorHandle, clean_db: Database, tmp_path: Path
 ) -> None:
     async with emulated_env(
-        emulator,
         clean_db,
         tmp_path,
+        emulator=emulator,
         media=True,
         image_workers=1,
         download_videos=True,
