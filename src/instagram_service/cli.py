@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from instagram_service import __version__
 from instagram_service.errors import ServiceError
+from instagram_service.media.commands import media_app
 from instagram_service.settings import Settings, get_settings, settings_error_message
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ moderation_app = typer.Typer(help="Moderation rules.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(moderation_app, name="moderation")
+app.add_typer(media_app, name="media")
 
 
 def load_settings() -> Settings:

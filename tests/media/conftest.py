@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydantic import SecretStr
 from PIL import Image
+from pydantic import SecretStr
 
 from instagram_service.settings import Settings, StorageKind
 from tests.media.s3_server import create_bucket, moto_server

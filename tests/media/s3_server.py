@@ -65,3 +65,19 @@ def create_bucket(endpoint: str, name: str | None = None) -> str:
     bucket = name or f"igs-{uuid.uuid4().hex[:12]}"
     httpx.put(f"{endpoint}/{bucket}", timeout=10).raise_for_status()
     return bucket
+
+
+def allow_public_reads(endpoint: str, bucket: str) -> None:
+    """The bucket policy the README gives for a public bucket (or a CDN's origin)."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }
+        ],
+    }
+    httpx.put(f"{endpoint}/{bucket}?policy", json=policy, timeout=10).raise_for_status()

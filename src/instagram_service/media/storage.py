@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from instagram_service.media.imaging import CONTENT_TYPES, ProcessedImage
 from instagram_service.errors import ServiceError
+from instagram_service.media.imaging import CONTENT_TYPES, ProcessedImage
 from instagram_service.settings import Settings, StorageKind
 
 FOLDERS = {

@@ -89,13 +89,15 @@ async def _kick(ids: list[int]) -> None:
     await kick_deliveries(ids)
 
 
-def _base_url() -> str:
+def _links() -> tuple[str, str]:
+    """The API's public base URL and the media's (IGS_MEDIA_PUBLIC_URL)."""
     from instagram_service.runtime import get_runtime
 
     try:
-        return get_runtime().settings.public_base_url
+        settings = get_runtime().settings
     except RuntimeError:
-        return ""
+        return "", ""
+    return settings.public_base_url, settings.media_public_url
 
 
 async def emit_post_change(
@@ -116,8 +118,9 @@ async def emit_post_change(
         return []
     if "children" in inspect(post).unloaded:
         await session.refresh(post, attribute_names=["children"])
-    base = _base_url() if base_url is None else base_url
-    return await emit_event(session, f"post.{kind}", public_post_dict(post, base))
+    base, media_url = _links()
+    data = public_post_dict(post, base if base_url is None else base_url, media_url=media_url)
+    return await emit_event(session, f"post.{kind}", data)
 
 
 def transition(was_public: bool, now_public: bool, changed: bool) -> PostChange | None:
