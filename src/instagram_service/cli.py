@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from instagram_service import __version__
 from instagram_service.errors import ServiceError
-from instagram_service.media.commands import media_app
+from instagram_service.media.commands import check_storage, media_app
 from instagram_service.settings import Settings, get_settings, settings_error_message
 
 app = typer.Typer(
@@ -79,7 +79,9 @@ def serve(
     if server not in ServerKind.__members__.values():
         typer.echo(f"error: unknown server {server!r}: use granian or uvicorn", err=True)
         raise typer.Exit(2)
-    serve_app(load_settings(), host=host, port=port, server=ServerKind(server))
+    settings = load_settings()
+    check_storage(settings)
+    serve_app(settings, host=host, port=port, server=ServerKind(server))
 
 
 @app.command()
@@ -91,6 +93,7 @@ def worker(
     if settings.broker != "redis":
         typer.echo("error: workers need IGS_BROKER=redis (in-process tasks run in serve)", err=True)
         raise typer.Exit(2)
+    check_storage(settings)
     from taskiq.cli.worker.args import WorkerArgs
     from taskiq.cli.worker.run import run_worker
 

@@ -146,7 +146,8 @@ async def test_a_demo_sync_fills_the_bucket_and_the_gallery_is_served_from_it(
     public = f"{settings.s3_endpoint_url}/{settings.s3_bucket}/{settings.s3_prefix}"
     cdn = settings.model_copy(update={"media_public_url": public})
     gallery_cache.invalidate()  # process-wide; settings never change in a real process
-    assert settings.s3_endpoint_url and settings.s3_bucket
+    assert settings.s3_endpoint_url
+    assert settings.s3_bucket
     allow_public_reads(settings.s3_endpoint_url, settings.s3_bucket)
     app = create_app(cdn, database=demo_env.db)
     async with app.router.lifespan_context(app):

@@ -46,6 +46,14 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def check_storage(settings: Settings) -> None:
+    """Before `serve` and `worker` start: a missing bucket or refused keys is one line."""
+    try:
+        asyncio.run(media_storage(settings).verify())
+    except ServiceError as exc:
+        raise _fail(exc.message) from exc
+
+
 @media_app.command("migrate-storage")
 def migrate_storage_command(
     to: Target = typer.Option(..., "--to", help="Where to: s3 (the IGS_S3_* bucket)."),
@@ -88,10 +96,10 @@ async def _migrate(
 ) -> MigrationReport | None:
     source = local_storage(settings)
     target = media_storage(target_settings)
+    await target.verify()  # a missing bucket or refused keys: one clear error, nothing done
     objects = await plan(source)
     size = sum(obj.size for obj in objects)
     if dry_run:
-        await target.verify()
         present = sum(await asyncio.gather(*(target.exists(obj.key) for obj in objects)))
         typer.echo(
             f"would copy {len(objects) - present} of {len(objects)} objects "

@@ -50,7 +50,6 @@ async def migrate_storage(
     remove_local: bool = False,
     advance: Callable[[StoredObject], None] = lambda obj: None,
 ) -> MigrationReport:
-    await target.verify()  # a missing bucket or refused keys: one clear error, nothing done
     report = MigrationReport(total=len(objects), total_bytes=sum(o.size for o in objects))
     slots = asyncio.Semaphore(concurrency)
 
@@ -82,4 +81,5 @@ async def _copy(
         raise ValueError("the bucket's object differs from the local file")
     report.verified += 1
     if remove_local:
-        report.removed_local += await source.delete(key)
+        removed = await source.delete(key)  # (not `+= await`: the gather would lose counts)
+        report.removed_local += removed

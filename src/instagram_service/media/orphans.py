@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from instagram_service.db import Database
+from instagram_service.errors import Conflict
 from instagram_service.media.storage import Storage, remove_files, variant_keys
 from instagram_service.models import InstagramPost, PostMedia
 
@@ -49,6 +50,7 @@ async def sweep_orphans(
     grace: timedelta = timedelta(hours=6),
     dry_run: bool = False,
 ) -> SweepReport:
+    await storage.verify()
     report = SweepReport()
     named = await referenced_keys(db)
     cutoff = datetime.now(UTC) - grace
@@ -60,6 +62,11 @@ async def sweep_orphans(
             report.young += 1
             continue
         report.orphans.append(obj.key)
+    if report.orphans and not named:
+        raise Conflict(
+            f"no post names any of the {report.objects} stored objects: is this the right "
+            "database (IGS_DATABASE_URL)? Nothing was deleted"
+        )
     if not dry_run:
         report.removed = await remove_files(storage, report.orphans)
     return report

@@ -160,7 +160,9 @@ class S3Storage:
     async def verify(self) -> None:
         """One request that fails clearly on a missing bucket or refused credentials."""
         try:
-            await anext(aiter(obstore.list(self.store, chunk_size=1)), None)
+            # One awaited listing of the top level (the variant folders): a half-read list
+            # stream would still call back into a closed event loop at exit.
+            await obstore.list_with_delimiter_async(self.store)
         except Exception as exc:
             self._raise(exc)
 
