@@ -163,6 +163,8 @@ async def test_a_demo_sync_fills_the_bucket_and_the_gallery_is_served_from_it(
                 fetched = await direct.get(url)
                 assert fetched.status_code == 200, (name, url)
                 assert fetched.content == await storage.read(key)
+                assert fetched.headers["content-type"].startswith("image/")
+                assert "immutable" in fetched.headers["cache-control"]
 
 
 async def _fetch_via_app(settings: Settings, db: Database, url: str) -> bytes:

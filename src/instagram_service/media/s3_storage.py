@@ -27,13 +27,25 @@ from obstore.exceptions import (
 )
 from obstore.store import S3Store
 
+from instagram_service.media.imaging import CONTENT_TYPES
 from instagram_service.media.storage import StorageUnavailable, StoredObject, validate_key
 from instagram_service.settings import Settings
 
 if TYPE_CHECKING:
+    from obstore import Attributes
     from obstore.store import S3Config
 
 _REFUSED_CREDENTIALS = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken")
+_TYPES = {**CONTENT_TYPES, "mp4": "video/mp4"}
+
+
+def _headers(key: str) -> Attributes:
+    """What the bucket (or a CDN on it) answers with: the type, and cache forever (a name
+    never changes meaning)."""
+    return {
+        "Content-Type": _TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream"),
+        "Cache-Control": "public, max-age=31536000, immutable",
+    }
 
 
 def shared_file_credentials() -> tuple[str, str, str | None] | None:
@@ -103,7 +115,7 @@ class S3Storage:
         if await self.exists(validate_key(key)):  # the usual case on a re-sync: no upload at all
             return False
         try:
-            await obstore.put_async(self.store, key, data, mode="create")
+            await obstore.put_async(self.store, key, data, mode="create", attributes=_headers(key))
         except (AlreadyExistsError, PreconditionError):
             return False  # written meanwhile by another worker: same name, same bytes
         except Exception as exc:
