@@ -14,9 +14,10 @@ from sqlalchemy import select, update
 
 from instagram_service.apikeys.service import create_key
 from instagram_service.app import create_app
-from instagram_service.db import Database
+from instagram_service.db import Database, utcnow
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
+from instagram_service.media.cleanup import cleanup_deleted_media
 from instagram_service.media.orphans import referenced_keys, sweep_orphans
 from instagram_service.media.s3_storage import S3Storage
 from instagram_service.media.storage import Storage, StorageUnavailable, media_storage
@@ -37,6 +38,7 @@ S3_FIELDS = (
     "s3_secret_access_key",
 )
 IMAGE = "18000050000008"  # a plain image post of generate_scenario(1, 8, seed=5)
+OTHER = "18000050000001"
 
 
 def s3_overrides(s3_settings: Settings, **more: Any) -> dict[str, Any]:
@@ -218,6 +220,19 @@ async def test_failed_upload_replacement_orphans_and_account_deletion(small_env:
     report = await sweep_orphans(small_env.db, storage, grace=timedelta(0))
     assert report.orphans == ["original/99_aaaaaaaaaaaa.jpg"]
     assert report.removed == 1
+    assert await bucket_keys(storage) == await referenced_keys(small_env.db)
+
+    # The retention cleanup deletes the objects of a long-deleted post.
+    gone = await _post(small_env, OTHER)
+    gone_keys = {str(v["key"]) for v in gone.variants.values()}
+    async with small_env.db.session() as session:
+        await session.execute(
+            update(InstagramPost)
+            .where(InstagramPost.id == gone.id)
+            .values(deleted_at=utcnow() - timedelta(days=31))
+        )
+    assert await cleanup_deleted_media(small_env.db, settings) == len(gone_keys)
+    assert not gone_keys & await bucket_keys(storage)
     assert await bucket_keys(storage) == await referenced_keys(small_env.db)
 
     # Deleting the account removes its objects.
