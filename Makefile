@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format serve lock clean bench
+.PHONY: demo test lint format serve lock clean bench browser-tools
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/instagram-service serve
 
-test: $(STAMP)
+# Browser tests need Debian's chromium and the pinned npm tools: installed here when missing.
+browser-tools:
+	./scripts/ensure-browser.sh
+
+test: $(STAMP) browser-tools
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
