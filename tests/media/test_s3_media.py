@@ -271,6 +271,8 @@ async def test_a_missing_bucket_is_one_clear_error(s3_settings: Settings) -> Non
     )
     with pytest.raises(StorageUnavailable, match="does not exist"):
         await missing.save("original/1_abc.jpg", b"x")
+    with pytest.raises(StorageUnavailable, match="does not exist"):  # not a missing file
+        await missing.open("original/1_abc.jpg")
 
 
 async def test_refused_credentials_are_one_clear_error(s3_settings: Settings) -> None:

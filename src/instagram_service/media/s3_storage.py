@@ -13,9 +13,9 @@ from __future__ import annotations
 import configparser
 import os
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import obstore
 from obstore.exceptions import (
@@ -127,8 +127,6 @@ class S3Storage:
         try:
             result = await obstore.get_async(self.store, key)
             return bytes(await result.bytes_async())
-        except FileNotFoundError:
-            raise
         except Exception as exc:
             self._raise(exc)
 
@@ -136,8 +134,6 @@ class S3Storage:
         validate_key(key)
         try:
             result = await obstore.get_async(self.store, key)
-        except FileNotFoundError:
-            raise
         except Exception as exc:
             self._raise(exc)
         return result.meta["size"], aiter(result.stream(min_chunk_size=256 * 1024))
@@ -147,7 +143,7 @@ class S3Storage:
         try:
             await obstore.head_async(self.store, key)
         except FileNotFoundError:
-            return False
+            return False  # (a HEAD has no body to tell a missing bucket: verify() does)
         except Exception as exc:
             self._raise(exc)
         return True
@@ -165,20 +161,23 @@ class S3Storage:
         try:
             async for chunk in obstore.list(self.store, chunk_size=500):
                 for meta in chunk:
-                    yield StoredObject(meta["path"], meta["size"], _aware(meta["last_modified"]))
+                    yield StoredObject(meta["path"], meta["size"], meta["last_modified"])
         except Exception as exc:
             self._raise(exc)
 
     async def verify(self) -> None:
         """One request that fails clearly on a missing bucket or refused credentials."""
         try:
-            # One awaited listing of the top level (the variant folders): a half-read list
-            # stream would still call back into a closed event loop at exit.
+            # One listing of the top level: only the variant folders live there.
             await obstore.list_with_delimiter_async(self.store)
         except Exception as exc:
             self._raise(exc)
 
     def _raise(self, exc: Exception) -> NoReturn:
+        """A missing object stays FileNotFoundError (the routes mark it for download again);
+        anything else, a missing bucket included, is StorageUnavailable."""
+        if isinstance(exc, FileNotFoundError) and "NoSuchBucket" not in str(exc):
+            raise exc
         raise StorageUnavailable(self.explain(exc)) from exc
 
     def explain(self, exc: BaseException) -> str:
@@ -197,7 +196,3 @@ class S3Storage:
         first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         kind = "S3 error" if isinstance(exc, BaseError) else type(exc).__name__
         return f"S3 {self.where} is unavailable: {kind}: {first_line[:300]}"
-
-
-def _aware(moment: Any) -> datetime:
-    return moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
