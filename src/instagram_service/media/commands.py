@@ -20,7 +20,12 @@ from rich.progress import (
 
 from instagram_service.db import Database
 from instagram_service.errors import ServiceError
-from instagram_service.media.migrate_storage import MigrationReport, migrate_storage, plan
+from instagram_service.media.migrate_storage import (
+    MigrationReport,
+    migrate_storage,
+    plan,
+    present_in,
+)
 from instagram_service.media.orphans import sweep_orphans
 from instagram_service.media.storage import local_storage, media_storage
 from instagram_service.settings import Settings, StorageKind, get_settings, settings_error_message
@@ -100,7 +105,7 @@ async def _migrate(
     objects = await plan(source)
     size = sum(obj.size for obj in objects)
     if dry_run:
-        present = sum(await asyncio.gather(*(target.exists(obj.key) for obj in objects)))
+        present = await present_in(target, objects, concurrency)
         typer.echo(
             f"would copy {len(objects) - present} of {len(objects)} objects "
             f"({size / 1e6:.1f} MB in all) from {source.root} to the bucket "

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from instagram_service.media.storage import InvalidKey, Storage, StoredObject, validate_key
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,18 +54,43 @@ async def migrate_storage(
     advance: Callable[[StoredObject], None] = lambda obj: None,
 ) -> MigrationReport:
     report = MigrationReport(total=len(objects), total_bytes=sum(o.size for o in objects))
-    slots = asyncio.Semaphore(concurrency)
 
     async def one(obj: StoredObject) -> None:
-        async with slots:
-            try:
-                await _copy(source, target, obj.key, report, remove_local)
-            except (InvalidKey, FileNotFoundError, ValueError) as exc:
-                report.failed.append(f"{obj.key}: {exc}")
-            advance(obj)
+        try:
+            await _copy(source, target, obj.key, report, remove_local)
+        except (InvalidKey, FileNotFoundError, ValueError) as exc:
+            report.failed.append(f"{obj.key}: {exc}")
+        advance(obj)
 
-    await asyncio.gather(*(one(obj) for obj in objects))
+    await each(objects, one, concurrency)
     return report
+
+
+async def each(
+    items: Iterable[T], call: Callable[[T], Awaitable[object]], concurrency: int
+) -> None:
+    """`call` on every item, `concurrency` at a time, with that many tasks (not one per item:
+    a library has hundreds of thousands of objects)."""
+    pending = iter(items)
+
+    async def worker() -> None:
+        for item in pending:  # shared: each item is taken by one worker
+            await call(item)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def present_in(target: Storage, objects: list[StoredObject], concurrency: int) -> int:
+    """How many of these the target has already (for --dry-run)."""
+    found = 0
+
+    async def check(obj: StoredObject) -> None:
+        nonlocal found
+        there = await target.exists(obj.key)  # awaited first: `found += await` loses counts
+        found += there
+
+    await each(objects, check, concurrency)
+    return found
 
 
 async def _copy(
