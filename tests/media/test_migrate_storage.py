@@ -19,7 +19,7 @@ import pytest
 from instagram_service.media.storage import content_key, media_storage
 from instagram_service.settings import Settings
 
-CLI = [sys.executable, "-c", "from instagram_service.cli import app; app()"]
+CLI = [sys.executable, "-m", "instagram_service.cli"]
 FILES = 400
 
 

@@ -23,8 +23,9 @@ from instagram_service.media.s3_storage import S3Storage
 from instagram_service.media.storage import Storage, StorageUnavailable, media_storage
 from instagram_service.models import InstagramPost, MediaStatus, SyncStatus
 from instagram_service.posts.cache import gallery_cache
-from instagram_service.posts.schemas import is_public
+from instagram_service.posts.visibility import is_public
 from instagram_service.settings import Settings
+from instagram_service.sync import ports
 from tests.emulated import Env, emulated_runtime
 from tests.media.s3_server import allow_public_reads, free_port, moto_server
 
@@ -114,7 +115,7 @@ async def _gallery(http: httpx.AsyncClient) -> list[dict[str, Any]]:
 async def test_a_demo_sync_fills_the_bucket_and_the_gallery_is_served_from_it(
     demo_env: Env,
 ) -> None:
-    settings = demo_env.runtime.settings
+    settings = demo_env.container.settings
     await _sync_all(demo_env)
     storage = media_storage(settings)
     named = await referenced_keys(demo_env.db)
@@ -180,7 +181,7 @@ async def _fetch_via_app(settings: Settings, db: Database, url: str) -> bytes:
 
 
 async def test_failed_upload_replacement_orphans_and_account_deletion(small_env: Env) -> None:
-    settings = small_env.runtime.settings
+    settings = small_env.container.settings
     storage = media_storage(settings)
     (account_id,) = await _sync_all(small_env)
     before = await _post(small_env, IMAGE)
@@ -190,7 +191,7 @@ async def test_failed_upload_replacement_orphans_and_account_deletion(small_env:
     # A new picture whose upload fails: the previous one stays stored and public.
     small_env.emulator.state.edit_media(IMAGE, width=640, height=800)
     await _new_link(small_env, before)
-    pipeline: Any = small_env.runtime.media
+    pipeline: Any = small_env.container.get(ports.MEDIA)
     dead = settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})
     pipeline.storage = S3Storage(dead)
     job = await small_env.sync(account_id)
