@@ -17,8 +17,8 @@ import typer
 from pydantic import ValidationError
 
 from instagram_service import __version__
+from instagram_service.cli.media import check_storage, media_app
 from instagram_service.errors import ServiceError
-from instagram_service.media.commands import check_storage, media_app
 from instagram_service.settings import Settings, get_settings, settings_error_message
 
 app = typer.Typer(

@@ -1,37 +1,23 @@
-"""`instagram-service media ...`: moving the library between stores, the orphan sweep."""
+"""`instagram-service media ...`: moving the library between stores, the orphan sweep (the
+bodies: `media/migrate_storage.py`, `media/orphans.py`; imported when a command runs)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
-from instagram_service.db import Database
 from instagram_service.errors import ServiceError
-from instagram_service.media.migrate_storage import (
-    MigrationReport,
-    migrate_storage,
-    plan,
-    present_in,
-)
-from instagram_service.media.orphans import sweep_orphans
-from instagram_service.media.storage import local_storage, media_storage
 from instagram_service.settings import Settings, StorageKind, get_settings, settings_error_message
 
+if TYPE_CHECKING:
+    from instagram_service.media.migrate_storage import MigrationReport
+
 media_app = typer.Typer(help="Media storage.", no_args_is_help=True)
-console = Console(stderr=True)
 
 
 class Target(StrEnum):
@@ -53,6 +39,8 @@ def _fail(message: str) -> typer.Exit:
 
 def check_storage(settings: Settings) -> None:
     """Before `serve` and `worker` start: a missing bucket or refused keys is one line."""
+    from instagram_service.media.storage import media_storage
+
     try:
         asyncio.run(media_storage(settings).verify())
     except ServiceError as exc:
@@ -99,6 +87,19 @@ def migrate_storage_command(
 async def _migrate(
     settings: Settings, target_settings: Settings, dry_run: bool, concurrency: int, remove: bool
 ) -> MigrationReport | None:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from instagram_service.media.migrate_storage import migrate_storage, plan, present_in
+    from instagram_service.media.storage import local_storage, media_storage
+
     source = local_storage(settings)
     target = media_storage(target_settings)
     await target.verify()  # a missing bucket or refused keys: one clear error, nothing done
@@ -120,7 +121,7 @@ async def _migrate(
         DownloadColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
         task = progress.add_task("migrate", total=size)
         return await migrate_storage(
             source,
@@ -141,6 +142,10 @@ def sweep_orphans_command(
     settings = _settings()
 
     async def body() -> None:
+        from instagram_service.db import Database
+        from instagram_service.media.orphans import sweep_orphans
+        from instagram_service.media.storage import media_storage
+
         db = Database(settings.database_url, pool_size=2)
         try:
             report = await sweep_orphans(
