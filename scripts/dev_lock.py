@@ -10,7 +10,11 @@ PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==")
 
 
 def names(path: Path) -> set[str]:
-    return {m[1].lower().replace("_", "-") for line in path.read_text().splitlines() if (m := PIN.match(line))}
+    return {
+        m[1].lower().replace("_", "-")
+        for line in path.read_text().splitlines()
+        if (m := PIN.match(line))
+    }
 
 
 def main(full: Path, prod: Path) -> None:

@@ -32,7 +32,12 @@ from instagram_service.models import (
     SyncStatus,
     SyncType,
 )
-from instagram_service.observability import POSTS_SYNCED, SYNC_JOBS, get_logger
+from instagram_service.observability import (
+    POSTS_SYNCED,
+    SYNC_JOB_SECONDS,
+    SYNC_JOBS,
+    get_logger,
+)
 from instagram_service.posts.schemas import is_public
 from instagram_service.security import TokenCipher
 from instagram_service.sync.events import (
@@ -332,6 +337,7 @@ async def _finish(
                 await mark_needs_reauth(session, account, error.reason)
         await emit_sync_summary(session, job_id, counters.public_changes)
         SYNC_JOBS.labels(job.status).inc()
+        SYNC_JOB_SECONDS.labels(str(walk), job.status).observe((now - lease).total_seconds())
     if error is not None and not isinstance(error, Exception):
         raise error  # KeyboardInterrupt, CancelledError: recorded, then propagated
     log.info(
