@@ -6,7 +6,10 @@ next run completes the rest. Deletions are applied only after a complete FULL wa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -182,7 +185,8 @@ async def _walk(
         known, changes = await _store_page(ctx, account_id, page.items, counters)
         seen.update(item.id for item in page.items)
         ctx.progress.pages += 1
-        await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
+        async with _beating(ctx, job_id, lease, counters, stats):
+            await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
         async with ctx.db.session() as session:
             counters.public_changes += await emit_page_changes(session, changes)
         if ctx.progress.on_page:
@@ -246,6 +250,29 @@ async def _process_media(
     outcome = await ctx.media.process_posts(account, token, post_ids)
     counters.failed += len(outcome.failed_post_ids)
     ctx.progress.images += outcome.images_done
+
+
+@asynccontextmanager
+async def _beating(
+    ctx: SyncContext, job_id: int, lease: datetime, counters: _Counters, stats: CallStats
+) -> AsyncIterator[None]:
+    """Heartbeats while a page's images are processed: on a busy machine a page of albums can
+    take longer than the heartbeat timeout, and its job must not be taken over meanwhile."""
+    every = max(1.0, ctx.heartbeat_timeout.total_seconds() / 3)
+
+    async def beat() -> None:
+        with contextlib.suppress(_LeaseLost, Exception):  # the page's own heartbeat says why
+            while True:
+                await asyncio.sleep(every)
+                await _heartbeat(ctx.db, job_id, lease, counters, stats)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _heartbeat(
