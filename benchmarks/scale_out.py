@@ -6,7 +6,7 @@ The 2 cores here are shared with the emulator (it draws every image) and the API
 are reported as measured, not tuned to this machine. Baselines from the same run: one worker
 for two, a tick with 10 accounts due for the tick with 1,000.
 
-    python benchmarks/scale_out.py [--posts 150] [--admin-url ...] [--base-port 21579]
+    python benchmarks/scale_out.py [--posts 100] [--admin-url ...] [--base-port 21579]
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--database", default="igs_bench")
     parser.add_argument("--base-port", type=int, default=21579)
-    parser.add_argument("--posts", type=int, default=150, help="Posts per account (3 accounts).")
+    parser.add_argument("--posts", type=int, default=100, help="Posts per account (3 accounts).")
     args = parser.parse_args()
 
     print("== posts synced per second, with images ==")
