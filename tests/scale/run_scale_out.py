@@ -338,6 +338,7 @@ def main() -> None:
     plain = args.admin_url.rsplit("/", 1)[0] + f"/{args.database}"
     fresh_database(args.admin_url, args.database)
     work = Path(tempfile.mkdtemp(prefix="igs-scale-"))
+    work.chmod(0o755)  # nginx's workers (not root) read the media below it
     started = time.monotonic()
     url = plain.replace("postgresql://", "postgresql+asyncpg://", 1)
     try:
