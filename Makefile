@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format serve lock clean bench validate-deploy
+.PHONY: demo test lint format serve lock clean bench browser-tools validate-deploy
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,13 +19,20 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/instagram-service serve
 
-test: $(STAMP)
+# Browser tests need Debian's chromium and the pinned npm tools: installed here when missing.
+browser-tools:
+	./scripts/ensure-browser.sh
+
+test: $(STAMP) browser-tools
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
+# Style, types, the layers (import-linter contracts in pyproject.toml) and no import cycle.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_architecture.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks scripts

@@ -84,32 +84,30 @@ async def _tick_ms(database_url: str, redis_url: str, due: int) -> float:
     os.environ["IGS_TASK_QUEUE"] = "igs:bench:tick"
     from instagram_service.migrate import upgrade
     from instagram_service.models import InstagramAccount
-    from instagram_service.runtime import build_runtime, set_runtime
     from instagram_service.settings import Settings
     from instagram_service.sync.tasks import scheduler_tick
-    from instagram_service.worker import broker
+    from instagram_service.wiring import build_wired
+    from instagram_service.worker.broker import broker
 
-    runtime = build_runtime(Settings())
-    await upgrade(runtime.db.engine)
-    async with runtime.db.session() as session:
+    container = build_wired(Settings())
+    await upgrade(container.db.engine)
+    async with container.db.session() as session:
         session.add_all(
             InstagramAccount(
                 instagram_user_id=f"9{due:04d}{i:08d}",
                 username=f"bench_{due}_{i}",
                 access_token_encrypted=b"-",
-            )  # fmt: skip
+            )
             for i in range(due)
         )
-    set_runtime(runtime)
     await broker.startup()
     try:
         started = time.perf_counter()
-        await scheduler_tick.original_func()
+        await scheduler_tick.original_func(container)
         return (time.perf_counter() - started) * 1000
     finally:
         await broker.shutdown()
-        set_runtime(None)
-        await runtime.aclose()
+        await container.aclose()
 
 
 def tick_ms(admin_url: str, database: str, redis_url: str, due: int) -> float:

@@ -12,9 +12,9 @@ import httpx
 from instagram_service.app import create_app
 from instagram_service.db import Database
 from instagram_service.observability import configure_logging, get_logger
-from instagram_service.probe_server import probe_port
-from instagram_service.process_probes import dependency_checks
 from instagram_service.settings import Settings
+from instagram_service.worker.probe_server import probe_port
+from instagram_service.worker.probes import dependency_checks
 
 
 def closed_port() -> int:

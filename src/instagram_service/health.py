@@ -9,8 +9,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from instagram_service.apikeys.auth import ReadKey
 from instagram_service.dependencies_check import database_down, one_line, redis_down
 from instagram_service.deps import DatabaseDep, SettingsDep
+from instagram_service.kit.openapi import ADMIN_ERRORS, example_content
 from instagram_service.migrate import current_revision, head_revision
-from instagram_service.routing import ADMIN_ERRORS, example_content
 
 router = APIRouter(tags=["health"])
 

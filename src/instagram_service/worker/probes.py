@@ -13,8 +13,8 @@ from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 from instagram_service.db import Database
 from instagram_service.dependencies_check import database_down, one_line, redis_down
 from instagram_service.observability import TASK_SECONDS, get_logger
-from instagram_service.probe_server import Check, probe_port
 from instagram_service.settings import Settings
+from instagram_service.worker.probe_server import Check, probe_port
 
 log = get_logger(__name__)
 

@@ -13,13 +13,19 @@ from collections.abc import AsyncIterator
 
 from prometheus_client import Gauge, Histogram
 
-from instagram_service.account_gauges import refresh_account_gauges
 from instagram_service.db import Database, utcnow
 from instagram_service.dependencies_check import one_line
 from instagram_service.observability import get_logger
 from instagram_service.settings import Settings
+from instagram_service.worker.account_gauges import refresh_account_gauges
+from instagram_service.worker.broker import broker
+from instagram_service.worker.enqueue import enqueue
+from instagram_service.worker.stream_broker import Backoff
 
 log = get_logger(__name__)
+
+EVERY_TICK = ("sync.scheduler_tick", "webhooks.sweep", "instagram_webhooks.sweep")
+HOURLY = ("accounts.refresh_tokens", "media.cleanup")  # each refreshes/removes only what is due
 
 TICK_SECONDS = Histogram(
     "igs_scheduler_tick_seconds",
@@ -33,17 +39,11 @@ QUEUE_PENDING = Gauge(
 
 
 async def _tick(ticks: int, interval_s: float, db: Database | None) -> None:
-    from instagram_service.accounts.tasks import refresh_tokens
-    from instagram_service.media.tasks import cleanup
-    from instagram_service.sync.tasks import scheduler_tick
-    from instagram_service.webhooks.tasks import sweep
-    from instagram_service.worker import broker
-
-    await scheduler_tick.kiq()
-    await sweep.kiq()  # webhook retries that are due, lost deliveries and events
+    for task_name in EVERY_TICK:
+        await enqueue(task_name)
     if ticks % max(1, int(3600 / interval_s)) == 0:
-        await refresh_tokens.kiq()  # hourly check; refreshes only what is due
-        await cleanup.kiq()
+        for task_name in HOURLY:
+            await enqueue(task_name)
     queue_depth = getattr(broker, "queue_depth", None)
     if queue_depth is not None:
         waiting, pending = await queue_depth()
@@ -56,10 +56,9 @@ async def _tick(ticks: int, interval_s: float, db: Database | None) -> None:
 async def scheduler_loop(
     interval_s: float, db: Database | None = None, *, retry_max_s: float = 30.0
 ) -> None:
-    """Kick `scheduler_tick` (and the token refresh) through the broker, forever. A failed
-    tick (Redis or the database down) is retried with backoff, one log line per retry."""
-    from instagram_service.stream_broker import Backoff
-
+    """Send the due-work tasks through the broker, forever: syncs that are due, webhook
+    retries and lost deliveries or events, and every hour the token refresh and the cleanup.
+    A failed tick (Redis or the database down) is retried with backoff, one log line each."""
     backoff = Backoff(min(retry_max_s, interval_s))
     ticks = 0
     while True:
@@ -93,11 +92,10 @@ async def background_scheduler(
 
 
 async def run_scheduler_process(settings: Settings) -> None:
-    """`instagram-service scheduler`: sends the ticks to the Redis queue for the workers."""
-    from instagram_service.process_probes import dependency_checks, open_probe_port
-    from instagram_service.worker import broker, import_task_modules
+    """`instagram-service scheduler`: sends the ticks (by task name) to the Redis queue, and
+    serves its metrics and probes on IGS_METRICS_PORT."""
+    from instagram_service.worker.probes import dependency_checks, open_probe_port
 
-    import_task_modules()
     db = Database(settings.database_url, pool_size=2)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(db.dispose)
