@@ -273,7 +273,7 @@ def check_nginx(nodes: Cluster) -> None:
     wait_for("nginx", lambda: httpx.get(f"{base}/healthz").status_code == 200, 20)
     items = httpx.get(f"{base}/api/v1/gallery").json()["items"]
     image = next(i["image"] for i in items if i.get("image"))
-    for url in (image["urls"]["optimized"], image["urls"]["thumbnail"] + "?v=0"):
+    for url in (image["urls"]["optimized"], image["urls"]["thumbnail"].split("?")[0]):
         through = httpx.get(base + url)
         direct = httpx.get(nodes.api_url + url)
         check(
