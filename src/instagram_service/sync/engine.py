@@ -6,7 +6,10 @@ next run completes the rest. Deletions are applied only after a complete FULL wa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,7 +37,12 @@ from instagram_service.models import (
     SyncStatus,
     SyncType,
 )
-from instagram_service.observability import POSTS_SYNCED, SYNC_JOBS, get_logger
+from instagram_service.observability import (
+    POSTS_SYNCED,
+    SYNC_JOB_SECONDS,
+    SYNC_JOBS,
+    get_logger,
+)
 from instagram_service.posts.changes import (
     PageChanges,
     record_page_changes,
@@ -174,7 +182,8 @@ async def _walk(
         known, changes = await _store_page(ctx, account_id, page.items, counters)
         seen.update(item.id for item in page.items)
         ctx.progress.pages += 1
-        await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
+        async with _beating(ctx, job_id, lease, counters, stats):
+            await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
         async with ctx.db.session() as session:
             counters.public_changes += await record_page_changes(
                 session, changes, base_url=ctx.public_base_url, media_url=ctx.media_public_url
@@ -240,6 +249,29 @@ async def _process_media(
     outcome = await ctx.media.process_posts(account, token, post_ids)
     counters.failed += len(outcome.failed_post_ids)
     ctx.progress.images += outcome.images_done
+
+
+@asynccontextmanager
+async def _beating(
+    ctx: SyncContext, job_id: int, lease: datetime, counters: _Counters, stats: CallStats
+) -> AsyncIterator[None]:
+    """Heartbeats while a page's images are processed: on a busy machine a page of albums can
+    take longer than the heartbeat timeout, and its job must not be taken over meanwhile."""
+    every = max(1.0, ctx.heartbeat_timeout.total_seconds() / 3)
+
+    async def beat() -> None:
+        with contextlib.suppress(LeaseLost, Exception):  # the page's own heartbeat says why
+            while True:
+                await asyncio.sleep(every)
+                await heartbeat(ctx.db, job_id, lease, _job_counters(counters, stats))
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _job_counters(counters: _Counters, stats: CallStats) -> dict[str, int]:
@@ -314,6 +346,7 @@ async def _finish(
                 await mark_needs_reauth(session, account, error.reason)
         await record_sync_summary(session, job_id, counters.public_changes)
         SYNC_JOBS.labels(job.status).inc()
+        SYNC_JOB_SECONDS.labels(str(walk), job.status).observe((now - lease).total_seconds())
     if error is not None and not isinstance(error, Exception):
         raise error  # KeyboardInterrupt, CancelledError: recorded, then propagated
     log.info(

@@ -15,6 +15,7 @@ import importlib
 from taskiq import AsyncBroker, InMemoryBroker, async_shared_broker
 
 from instagram_service.settings import Broker, get_settings
+from instagram_service.worker.probes import TaskMetrics
 from instagram_service.worker.stream_broker import ReclaimingStreamBroker
 
 # Imported by name (not by import statement): the worker knows no domain.
@@ -36,13 +37,18 @@ def _make_broker() -> AsyncBroker:
             settings.redis_url,
             queue_name=settings.task_queue,
             consumer_group_name="igs-workers",
+            # A group made after the API queued tasks (or in a Redis that restarted empty)
+            # reads the stream from its start, not only what arrives later.
+            consumer_id="0",
             idle_timeout=settings.job_heartbeat_timeout_s * 1000,
+            retry_max_s=settings.redis_retry_max_s,
         )
     return InMemoryBroker(await_inplace=False)
 
 
 broker = _make_broker()
 async_shared_broker.default_broker(broker)
+broker.add_middlewares(TaskMetrics())
 
 
 def import_task_modules() -> None:
