@@ -8,12 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from taskiq import InMemoryBroker
+from taskiq.exceptions import SendTaskError
 
 from instagram_service import __version__
 from instagram_service.accounts.routes import router as accounts_router
 from instagram_service.apikeys.routes import router as keys_router
 from instagram_service.db import Database
+from instagram_service.dependencies_check import one_line
 from instagram_service.errors import ServiceError
 from instagram_service.health import router as health_router
 from instagram_service.instagram_webhooks.routes import router as instagram_webhooks_router
@@ -44,6 +50,15 @@ async def service_error_handler(_request: Request, exc: Exception) -> JSONRespon
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
 
+async def dependency_down_handler(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL or Redis unreachable: 503 with the reason, one log line, no traceback."""
+    which = "redis" if isinstance(exc, RedisError | SendTaskError) else "database"
+    cause = exc.__cause__ if isinstance(exc, SendTaskError) and exc.__cause__ else exc
+    detail = f"{which} unavailable: {one_line(cause)}"
+    log.warning("request failed: a dependency is down", path=request.url.path, error=detail)
+    return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -66,7 +81,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         log.info("service started", database=container.db.engine.dialect.name, scheduler=embedded)
         try:
             if embedded:
-                async with background_scheduler(settings.scheduler_interval_s):
+                async with background_scheduler(settings.scheduler_interval_s, container.db):
                     yield
             else:
                 yield
@@ -75,7 +90,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             broker.state.container = previous
             await container.aclose()
 
-    configure_logging()
+    configure_logging(settings.log_level)
     app = FastAPI(
         title="instagram-service",
         version=__version__,
@@ -86,6 +101,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.db = database  # usable without the lifespan (tests on an ASGI transport)
     app.add_exception_handler(ServiceError, service_error_handler)
+    down_errors = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
+    for down in (*down_errors, RedisConnectionError, RedisTimeoutError, SendTaskError):
+        app.add_exception_handler(down, dependency_down_handler)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -7,6 +7,7 @@ start without loading FastAPI, SQLAlchemy and the domains (about a second on thi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Coroutine
@@ -17,7 +18,10 @@ import typer
 from pydantic import ValidationError
 
 from instagram_service import __version__
+from instagram_service.cli.media import check_storage, media_app
+from instagram_service.dependencies_check import DOWN_ERRORS, one_line
 from instagram_service.errors import ServiceError
+from instagram_service.observability import configure_logging
 from instagram_service.settings import Settings, get_settings, settings_error_message
 
 app = typer.Typer(
@@ -29,6 +33,7 @@ moderation_app = typer.Typer(help="Moderation rules.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(moderation_app, name="moderation")
+app.add_typer(media_app, name="media")
 
 
 def load_settings() -> Settings:
@@ -63,9 +68,16 @@ def migrate() -> None:
     from instagram_service.migrate import upgrade_blocking
 
     settings = load_settings()
+    configure_logging(settings.log_level)
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_blocking(settings.database_url)
+    try:
+        upgrade_blocking(settings.database_url)
+    except DOWN_ERRORS as exc:  # one clear line; the traceback only with IGS_LOG_LEVEL=DEBUG
+        if settings.log_level == "DEBUG":
+            raise
+        typer.echo(f"error: cannot migrate, database unreachable: {one_line(exc)}", err=True)
+        raise typer.Exit(1) from None
     typer.echo("database is at the newest migration")
 
 
@@ -81,7 +93,9 @@ def serve(
     if server not in ServerKind.__members__.values():
         typer.echo(f"error: unknown server {server!r}: use granian or uvicorn", err=True)
         raise typer.Exit(2)
-    serve_app(load_settings(), host=host, port=port, server=ServerKind(server))
+    settings = load_settings()
+    check_storage(settings)
+    serve_app(settings, host=host, port=port, server=ServerKind(server))
 
 
 @app.command()
@@ -93,16 +107,20 @@ def worker(
     if settings.broker != "redis":
         typer.echo("error: workers need IGS_BROKER=redis (in-process tasks run in serve)", err=True)
         raise typer.Exit(2)
+    check_storage(settings)
+    from taskiq.cli.common_args import LogLevel
     from taskiq.cli.worker.args import WorkerArgs
     from taskiq.cli.worker.run import run_worker
 
     from instagram_service.worker.broker import TASK_MODULES
 
+    configure_logging(settings.log_level)
     args = WorkerArgs(
         broker="instagram_service.cli.worker_process:broker",
         modules=TASK_MODULES,
         workers=processes,
-        configure_logging=True,
+        configure_logging=False,  # ours: one line per error below DEBUG
+        log_level=LogLevel.DEBUG if settings.log_level == "DEBUG" else LogLevel.WARNING,
     )
     sys.exit(run_worker(args) or 0)
 
@@ -116,7 +134,9 @@ def scheduler() -> None:
         raise typer.Exit(2)
     from instagram_service.worker.scheduler import run_scheduler_process
 
-    asyncio.run(run_scheduler_process(settings))
+    configure_logging(settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_scheduler_process(settings))
 
 
 @app.command()

@@ -104,7 +104,10 @@ async def _gallery_response(
                 limit=limit,
                 offset=offset,
             )
-            items = [public_post(p, settings.public_base_url) for p in posts]
+            items = [
+                public_post(p, settings.public_base_url, media_url=settings.media_public_url)
+                for p in posts
+            ]
             page = page_of(GalleryPage, items, total, limit=limit, offset=offset)
         return page.model_dump_json().encode()
 
@@ -192,8 +195,8 @@ async def get_post(
     """A post. Without a key: public posts only, public shape. With a key: any post, admin shape."""
     post = await service.get_post(session, post_id, public=key is None)
     if key is not None:
-        return admin_post(post, settings.public_base_url)
-    return public_post(post, settings.public_base_url)
+        return admin_post(post, settings.public_base_url, media_url=settings.media_public_url)
+    return public_post(post, settings.public_base_url, media_url=settings.media_public_url)
 
 
 @admin.get("/posts", response_model=AdminPostPage)
@@ -216,5 +219,7 @@ async def list_posts(
         session, status=wanted, category=category, featured=featured, account=account,
         search=q, deleted=deleted, limit=limit, offset=offset,
     )  # fmt: skip
-    items = [admin_post(p, settings.public_base_url) for p in posts]
+    items = [
+        admin_post(p, settings.public_base_url, media_url=settings.media_public_url) for p in posts
+    ]
     return page_of(AdminPostPage, items, total, limit=limit, offset=offset)

@@ -6,7 +6,10 @@ next run completes the rest. Deletions are applied only after a complete FULL wa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,7 +34,12 @@ from instagram_service.models import (
     SyncStatus,
     SyncType,
 )
-from instagram_service.observability import POSTS_SYNCED, SYNC_JOBS, get_logger
+from instagram_service.observability import (
+    POSTS_SYNCED,
+    SYNC_JOB_SECONDS,
+    SYNC_JOBS,
+    get_logger,
+)
 from instagram_service.posts.changes import (
     record_page_changes,
     record_removed,
@@ -42,7 +50,7 @@ from instagram_service.security import TokenCipher
 from instagram_service.sync import ports
 from instagram_service.sync.lease import LeaseLost, claim_job, heartbeat, holds
 from instagram_service.sync.ports import MediaPort, ModerationPort
-from instagram_service.sync.refresh import refresh
+from instagram_service.sync.refresh import fetch_images, store
 from instagram_service.sync.upsert import Outcome
 
 log = get_logger(__name__)
@@ -70,6 +78,7 @@ class SyncContext:
     heartbeat_timeout: timedelta = timedelta(minutes=5)
     progress: Progress = field(default_factory=Progress)
     public_base_url: str = ""
+    media_public_url: str = ""
 
     @classmethod
     def of(cls, container: Container, progress: Progress | None = None) -> SyncContext:
@@ -84,6 +93,7 @@ class SyncContext:
             heartbeat_timeout=timedelta(seconds=settings.job_heartbeat_timeout_s),
             progress=progress or Progress(),
             public_base_url=settings.public_base_url,
+            media_public_url=settings.media_public_url,
         )
 
 
@@ -163,17 +173,23 @@ async def _walk(
             apply_profile(account, profile)
     pages = ctx.client.iter_media_pages(token, "me", limit=ctx.page_size, stats=stats)
     async for page in pages:
-        refreshed = await refresh(
-            ctx.db, ctx.moderation, ctx.media, account_id, token, page.items,
+        refreshed = await store(
+            ctx.db, ctx.moderation, account_id, page.items,
             on_post=lambda outcome: _count(ctx, counters, outcome),
         )  # fmt: skip
         seen.update(item.id for item in page.items)
         ctx.progress.pages += 1
-        counters.failed += len(refreshed.images.failed_post_ids)
-        ctx.progress.images += refreshed.images.images_done
+        ids = [item.id for item in page.items]
+        async with _beating(ctx, job_id, lease, counters, stats):
+            images = await fetch_images(ctx.db, ctx.media, account_id, token, ids)
+        counters.failed += len(images.failed_post_ids)
+        ctx.progress.images += images.images_done
         async with ctx.db.session() as session:
             counters.public_changes += await record_page_changes(
-                session, refreshed.changes, base_url=ctx.public_base_url
+                session,
+                refreshed.changes,
+                base_url=ctx.public_base_url,
+                media_url=ctx.media_public_url,
             )
         if ctx.progress.on_page:
             ctx.progress.on_page(ctx.progress)
@@ -194,6 +210,29 @@ def _count(ctx: SyncContext, counters: _Counters, outcome: Outcome) -> None:
     ctx.progress.posts += 1
     if ctx.progress.on_post:
         ctx.progress.on_post(ctx.progress)
+
+
+@asynccontextmanager
+async def _beating(
+    ctx: SyncContext, job_id: int, lease: datetime, counters: _Counters, stats: CallStats
+) -> AsyncIterator[None]:
+    """Heartbeats while a page's images are processed: on a busy machine a page of albums can
+    take longer than the heartbeat timeout, and its job must not be taken over meanwhile."""
+    every = max(1.0, ctx.heartbeat_timeout.total_seconds() / 3)
+
+    async def beat() -> None:
+        with contextlib.suppress(LeaseLost, Exception):  # the page's own heartbeat says why
+            while True:
+                await asyncio.sleep(every)
+                await heartbeat(ctx.db, job_id, lease, _job_counters(counters, stats))
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _job_counters(counters: _Counters, stats: CallStats) -> dict[str, int]:
@@ -268,6 +307,7 @@ async def _finish(
                 await mark_needs_reauth(session, account, error.reason)
         await record_sync_summary(session, job_id, counters.public_changes)
         SYNC_JOBS.labels(job.status).inc()
+        SYNC_JOB_SECONDS.labels(str(walk), job.status).observe((now - lease).total_seconds())
     if error is not None and not isinstance(error, Exception):
         raise error  # KeyboardInterrupt, CancelledError: recorded, then propagated
     log.info(
