@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from taskiq import InMemoryBroker
@@ -13,6 +14,7 @@ from taskiq import InMemoryBroker
 from instagram_service import __version__
 from instagram_service.accounts.routes import router as accounts_router
 from instagram_service.apikeys.routes import router as keys_router
+from instagram_service.body_limit import BodyLimitMiddleware
 from instagram_service.db import Database
 from instagram_service.errors import ServiceError
 from instagram_service.health import router as health_router
@@ -26,6 +28,8 @@ from instagram_service.runtime import build_runtime, set_runtime
 from instagram_service.scheduler import background_scheduler
 from instagram_service.settings import Settings, get_settings
 from instagram_service.sync.routes import router as sync_router
+from instagram_service.validation import validation_error_handler
+from instagram_service.webhooks.incoming import INSTAGRAM_WEBHOOK_PATH
 from instagram_service.webhooks.routes import router as webhooks_router
 from instagram_service.worker import broker, import_task_modules
 
@@ -81,6 +85,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.db = database  # usable without the lifespan (tests on an ASGI transport)
     app.add_exception_handler(ServiceError, service_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # Innermost of the three: its 413s and 422s get the CORS headers and a request id.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        own_caps={INSTAGRAM_WEBHOOK_PATH: settings.webhook_max_body_bytes},
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -181,6 +181,9 @@ class Settings(BaseSettings):
     )
 
     # HTTP API
+    max_body_bytes: int = Field(
+        256 * 1024, gt=0, description="Request body cap (the Instagram webhook has its own)."
+    )
     gallery_cache_seconds: int = Field(30, ge=0, description="Gallery Cache-Control max-age.")
     public_base_url: str = Field("", description="Absolute base for image URLs (else relative).")
 

@@ -25,6 +25,7 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 CommittedSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+INSTAGRAM_WEBHOOK_PATH = "/api/v1/webhooks/instagram"  # capped by webhook_max_body_bytes
 
 
 @router.get(
