@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import multiprocessing
+import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from instagram_service.media.errors import ImageRejected
 from instagram_service.media.imaging import ImageOptions, ProcessedImage, process_image
+from instagram_service.media.pool_worker import start_pool_worker
 
 if TYPE_CHECKING:
     from instagram_service.settings import Settings
@@ -31,17 +33,23 @@ class ImageProcessor:
     """
 
     def __init__(
-        self, workers: int = 2, *, in_thread: bool = False, max_tasks_per_child: int | None = 500
+        self,
+        workers: int = 2,
+        *,
+        in_thread: bool = False,
+        max_tasks_per_child: int | None = 500,
+        nice: int = 10,
     ) -> None:
         self.workers = workers
         self.in_thread = in_thread
+        self.nice = nice
         self._max_tasks_per_child = max_tasks_per_child
         self._executor: Executor | None = None
         self._slots = asyncio.Semaphore(2 * workers)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, in_thread: bool = False) -> ImageProcessor:
-        return cls(settings.image_workers, in_thread=in_thread)
+        return cls(settings.image_workers, in_thread=in_thread, nice=settings.image_worker_nice)
 
     def _pool(self) -> Executor:
         if self._executor is None:
@@ -55,6 +63,8 @@ class ImageProcessor:
                     self.workers,
                     mp_context=context,
                     max_tasks_per_child=self._max_tasks_per_child,
+                    initializer=start_pool_worker,
+                    initargs=(os.getpid(), self.nice),
                 )
         return self._executor
 
