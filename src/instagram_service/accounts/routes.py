@@ -13,7 +13,7 @@ from instagram_service.accounts.schemas import (
 )
 from instagram_service.apikeys.auth import AdminKey, ReadKey
 from instagram_service.db import after_commit
-from instagram_service.deps import IdPath, SessionDep, SettingsDep
+from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import BadRequest
 from instagram_service.media.storage import remove_media_files
 from instagram_service.models import InstagramAccount
@@ -21,7 +21,7 @@ from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, pa
 from instagram_service.runtime import get_runtime
 
 admin = APIRouter(prefix="/api/v1/accounts", tags=["accounts"], responses=ADMIN_ERRORS)
-# Instagram's redirect: no key (its signed `state` is checked instead).
+# Instagram's redirect: no key (its single-use `state` is checked instead).
 public = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 
@@ -45,14 +45,17 @@ async def add_account(body: AccountCreate, session: SessionDep, _: AdminKey) -> 
 
 
 @admin.get("/connect", response_class=RedirectResponse, status_code=307)
-async def connect(settings: SettingsDep, _: AdminKey) -> RedirectResponse:
-    """Start Business Login for Instagram: redirects to Instagram's authorize page."""
-    return RedirectResponse(oauth.authorize_url(settings), status_code=307)
+async def connect(session: SessionDep, settings: SettingsDep, key: AdminKey) -> RedirectResponse:
+    """Start Business Login for Instagram: redirects to Instagram's authorize page; its
+    `state` is good for one callback within 10 minutes."""
+    url = await oauth.start_login(session, settings, owner=f"api-key:{key.id}")
+    return RedirectResponse(url, status_code=307)
 
 
 @public.get("/callback", response_model=AccountOut)
 async def callback(
     session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     code: str | None = Query(None, max_length=2048),
     state: str | None = Query(None, max_length=256),
@@ -64,7 +67,14 @@ async def callback(
         raise BadRequest(f"Instagram connection refused: {error_description or error}")
     if not code or not state:
         raise BadRequest("the callback needs `code` and `state`")
-    oauth.check_state(settings, state)
+    refused: BadRequest | None = None
+    async with db.session() as own:  # its own unit of work: used up even if the rest fails
+        try:
+            await oauth.take_state(own, state)
+        except BadRequest as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
     runtime = get_runtime()
     short = await runtime.client.exchange_code(code, settings.oauth_redirect_uri)
     long = await runtime.client.exchange_token(short.access_token)
