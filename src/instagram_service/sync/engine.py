@@ -309,6 +309,10 @@ async def _finish(
                 raise error
             return job
         now = utcnow()
+        if _not_started_yet(error, stats):
+            assert isinstance(error, RateLimited)
+            _reschedule(job, account, error, now)
+            return job
         job.completed_at = now
         job.heartbeat_at = now
         for column, value in _job_counters(counters, stats).items():
@@ -317,6 +321,7 @@ async def _finish(
         job.rate_limit_hit = stats.rate_limit_hit or isinstance(error, RateLimited)
         if error is None:
             job.status = SyncStatus.COMPLETED
+            job.error_message = None  # a wait before a rescheduled start, no longer true
             account.last_sync_at = now
             if walk == SyncType.FULL:
                 account.last_full_sync_at = now
@@ -346,6 +351,24 @@ async def _finish(
         api_calls=stats.calls,
     )
     return job
+
+
+def _not_started_yet(error: BaseException | None, stats: CallStats) -> bool:
+    """Our own limiter refused the first call: the job could not start, it did not fail."""
+    return isinstance(error, RateLimited) and error.from_limiter and stats.calls == 0
+
+
+def _reschedule(job: SyncJob, account: InstagramAccount, error: RateLimited, now: datetime) -> None:
+    """Back to PENDING for the time the budget reopens (the scheduler starts it then): no
+    FAILED row, no follow-up job, no sync.failed event."""
+    when = now + timedelta(seconds=max(error.retry_after_s or 60.0, 1.0))
+    job.status = SyncStatus.PENDING
+    job.started_at = job.heartbeat_at = None
+    job.scheduled_for = job.retry_after = when
+    job.rate_limit_hit = True
+    job.error_message = f"waiting for Instagram's rate limit until {when:%Y-%m-%d %H:%M:%S} UTC"
+    account.sync_blocked_until = max(account.sync_blocked_until or when, when)
+    log.info("sync job rescheduled: rate limited before its first call", job_id=job.id)
 
 
 def _failure_data(job: SyncJob, account: InstagramAccount) -> dict[str, object]:
