@@ -49,18 +49,21 @@ from instagram_service.webhooks.emit import emit_event
 log = get_logger(__name__)
 
 MAX_MEDIA_RETRIES = 3
+MEDIA_CHUNK = 5  # posts whose images are processed (in parallel) between progress updates
 _RETRY = (MediaStatus.PENDING, MediaStatus.FAILED)
 
 
 @dataclass
 class Progress:
-    """What a progress bar shows; the engine calls `on_change` after every post and page."""
+    """What a progress bar shows; the engine calls back after every post, page and batch of
+    images."""
 
     pages: int = 0
     posts: int = 0
     images: int = 0
     on_post: Callable[[Progress], None] | None = None
     on_page: Callable[[Progress], None] | None = None
+    on_images: Callable[[Progress], None] | None = None
 
 
 @dataclass
@@ -152,6 +155,7 @@ class _Counters:
     updated: int = 0
     failed: int = 0
     deleted: int = 0
+    refreshed: int = 0  # only their CDN links changed
     public_changes: int = 0
 
 
@@ -209,6 +213,8 @@ async def _store_page(
                 counters.added += 1
             elif outcome is Outcome.UPDATED:
                 counters.updated += 1
+            elif outcome is Outcome.REFRESHED:
+                counters.refreshed += 1
             if outcome is not Outcome.UNCHANGED:
                 changes.changed.add(item.id)
             POSTS_SYNCED.labels(outcome.value).inc()
@@ -242,9 +248,14 @@ async def _process_media(
         post_ids = [row[0] for row in rows]
     if not post_ids:
         return
-    outcome = await ctx.media.process_posts(account, token, post_ids)
-    counters.failed += len(outcome.failed_post_ids)
-    ctx.progress.images += outcome.images_done
+    # In chunks, so that a progress bar counts images as they come in, not once per page.
+    for start in range(0, len(post_ids), MEDIA_CHUNK):
+        chunk = post_ids[start : start + MEDIA_CHUNK]
+        outcome = await ctx.media.process_posts(account, token, chunk)
+        counters.failed += len(outcome.failed_post_ids)
+        ctx.progress.images += outcome.images_done
+        if ctx.progress.on_images:
+            ctx.progress.on_images(ctx.progress)
 
 
 async def _heartbeat(
@@ -350,6 +361,7 @@ async def _finish(
         processed=counters.processed,
         added=counters.added,
         updated=counters.updated,
+        refreshed=counters.refreshed,
         failed=counters.failed,
         deleted=counters.deleted,
         api_calls=stats.calls,
