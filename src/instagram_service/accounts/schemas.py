@@ -5,7 +5,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from instagram_service.instagram.token_shape import token_shape_problem
-from instagram_service.posts.schemas import Page, examples
+from instagram_service.kit.openapi import examples
+from instagram_service.kit.pagination import Page
 
 
 class AccountCreate(BaseModel):

@@ -8,6 +8,8 @@ from fastapi.routing import APIRoute
 
 from instagram_service.apikeys.auth import OptionalKey, ReadKey
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
+from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND, UNAUTHORIZED
+from instagram_service.kit.pagination import next_offset
 from instagram_service.posts import service
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.posts.schemas import (
@@ -18,10 +20,8 @@ from instagram_service.posts.schemas import (
     GalleryPage,
     PublicPost,
     admin_post,
-    next_offset,
     public_post,
 )
-from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, UNAUTHORIZED
 
 public = APIRouter(prefix="/api/v1", tags=["gallery"])
 admin = APIRouter(prefix="/api/v1", tags=["posts (admin)"], responses=ADMIN_ERRORS)
