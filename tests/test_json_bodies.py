@@ -19,9 +19,7 @@ from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import ContentFilter
-from instagram_service.runtime import set_runtime
 from instagram_service.settings import Settings
-from tests.api.conftest import current_runtime
 from tests.conftest import truncate_all
 from tests.emulated import emulated_settings
 from tests.factories import make_account, make_post
@@ -69,7 +67,6 @@ async def env(
         account = await make_account(session)
         await make_post(session, account)
         session.add(ContentFilter(name="no spam", blacklist_keywords=["spam"]))
-    previous = current_runtime()
     try:
         async with running_app(app_settings, clean_db) as app_env:
             created = await app_env.http.post(
@@ -80,7 +77,6 @@ async def env(
             assert created.status_code == 201, created.text
             yield app_env
     finally:
-        set_runtime(previous)
         await truncate_all(clean_db)
 
 

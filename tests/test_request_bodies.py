@@ -17,8 +17,8 @@ from starlette.types import Message
 from instagram_service.apikeys.service import create_key
 from instagram_service.app import create_app
 from instagram_service.db import Database
+from instagram_service.instagram_webhooks.routes import INSTAGRAM_WEBHOOK_PATH
 from instagram_service.settings import Settings
-from instagram_service.webhooks.incoming import INSTAGRAM_WEBHOOK_PATH
 from tests.factories import make_account, make_post
 
 CHUNK = 64 * 1024
@@ -38,10 +38,11 @@ async def env(clean_db: Database, settings: Settings) -> AsyncIterator[Env]:
         account = await make_account(session)
         post = await make_post(session, account)
         post_id = post.id
-    app = create_app(settings, database=clean_db)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield Env(http, {"Authorization": f"Bearer {key}"}, post_id)
+    app = create_app(settings.model_copy(update={"embedded_scheduler": False}), database=clean_db)
+    async with app.router.lifespan_context(app):  # the routes' container
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield Env(http, {"Authorization": f"Bearer {key}"}, post_id)
 
 
 class Upload:

@@ -18,9 +18,7 @@ from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.errors import BadRequest
 from instagram_service.models import InstagramAccount, OAuthState
-from instagram_service.runtime import set_runtime
 from instagram_service.settings import Settings
-from tests.api.conftest import current_runtime
 from tests.conftest import truncate_all
 from tests.emulated import emulated_settings
 from tests.webhooks.support import AppEnv, running_app
@@ -40,12 +38,10 @@ async def env(
     emulator: EmulatorHandle, clean_db: Database, tmp_path: Path
 ) -> AsyncIterator[AppEnv]:
     settings: Settings = emulated_settings(emulator, clean_db, tmp_path, embedded_scheduler=False)
-    previous = current_runtime()
     try:
         async with running_app(settings, clean_db) as app_env:
             yield app_env
     finally:
-        set_runtime(previous)
         await truncate_all(clean_db)
 
 

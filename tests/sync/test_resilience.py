@@ -158,7 +158,7 @@ async def test_a_job_that_cannot_start_yet_is_rescheduled_with_no_failure_event(
                 url="https://cms.example/h", events=["sync.failed"], secret_encrypted=b"x"
             )
         )
-    await env.runtime.client.limiter.record_rate_limited(account.instagram_user_id, 600.0)
+    await env.container.client.limiter.record_rate_limited(account.instagram_user_id, 600.0)
     job = await env.sync(account.id, SyncType.INCREMENTAL)
     assert job.status == SyncStatus.PENDING
     assert job.completed_at is None
@@ -173,10 +173,10 @@ async def test_a_job_that_cannot_start_yet_is_rescheduled_with_no_failure_event(
 async def test_the_follow_up_runs_at_the_time_instagram_names(env: Env) -> None:
     """A code-4 block with a 2-minute regain time: the follow-up, started then, succeeds."""
     clock = Clock()
-    settings = env.runtime.settings
+    settings = env.container.settings
     limiter = RateLimiter(MemoryLimitStore(clock), usage_ttl_s=300, clock=clock)
-    await env.runtime.client.aclose()
-    env.runtime.client = InstagramClient(settings, limiter=limiter)
+    await env.container.client.aclose()
+    env.container.client = InstagramClient(settings, limiter=limiter)
     account = await env.connect()
     env.emulator.state.set_faults(usage_pct=100.0, rate_limit_code=4, regain_minutes=2)
     first = await env.sync(account.id, SyncType.INCREMENTAL)
@@ -189,7 +189,7 @@ async def test_the_follow_up_runs_at_the_time_instagram_names(env: Env) -> None:
         assert follow_up is not None
         assert follow_up.scheduled_for == first.retry_after
         follow_up.scheduled_for = utcnow()
-    finished = await run_sync_job(env.runtime.sync_context(), follow_up.id)
+    finished = await run_sync_job(SyncContext.of(env.container), follow_up.id)
     assert finished is not None
     assert finished.status == SyncStatus.COMPLETED, finished.error_message
     assert finished.api_calls_made > 0

@@ -272,6 +272,7 @@ def demo(
     from instagram_service.cli.demo import run_demo
 
     os.environ.setdefault("IGS_DATA_DIR", str(data_dir))
+    configure_logging("WARNING")  # the demo prints its own progress and summary
     run_demo(port=port, data_dir=data_dir)
 
 

@@ -59,7 +59,7 @@ from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
 log = get_logger(__name__)
 
 MAX_MEDIA_RETRIES = 3
-MEDIA_CHUNK = 5  # posts whose images are processed (in parallel) between progress updates
+MEDIA_CHUNK = 6  # posts whose images are processed (in parallel) between progress updates
 _RETRY = (MediaStatus.PENDING, MediaStatus.FAILED)
 
 
@@ -253,9 +253,11 @@ async def _process_media(
         post_ids = [row[0] for row in rows]
     if not post_ids:
         return
-    # In chunks, so that a progress bar counts images as they come in, not once per page.
-    for start in range(0, len(post_ids), MEDIA_CHUNK):
-        chunk = post_ids[start : start + MEDIA_CHUNK]
+    # For a progress bar, in chunks: it counts images as they come in, not once per page.
+    # Without one, the whole page at once, which keeps every download and encoder slot busy.
+    size = MEDIA_CHUNK if ctx.progress.on_images else len(post_ids)
+    for start in range(0, len(post_ids), size):
+        chunk = post_ids[start : start + size]
         outcome = await ctx.media.process_posts(account, token, chunk)
         counters.failed += len(outcome.failed_post_ids)
         ctx.progress.images += outcome.images_done
