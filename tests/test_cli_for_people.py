@@ -43,6 +43,7 @@ def lines_fit(text: str) -> None:
         ("keys", "create"),
         ("serve",),
         ("demo",),
+        ("media", "sweep-orphans"),
     ],  # fmt: skip
     ids=lambda c: " ".join(c) or "top",
 )

@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from taskiq import InMemoryBroker
+from taskiq.exceptions import SendTaskError
 
 from instagram_service import __version__
 from instagram_service.accounts.routes import router as accounts_router
@@ -55,8 +56,9 @@ async def service_error_handler(_request: Request, exc: Exception) -> JSONRespon
 
 async def dependency_down_handler(request: Request, exc: Exception) -> JSONResponse:
     """PostgreSQL or Redis unreachable: 503 with the reason, one log line, no traceback."""
-    which = "redis" if isinstance(exc, RedisError) else "database"
-    detail = f"{which} unavailable: {one_line(exc)}"
+    which = "redis" if isinstance(exc, RedisError | SendTaskError) else "database"
+    cause = exc.__cause__ if isinstance(exc, SendTaskError) and exc.__cause__ else exc
+    detail = f"{which} unavailable: {one_line(cause)}"
     log.warning("request failed: a dependency is down", path=request.url.path, error=detail)
     return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
@@ -105,7 +107,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_exception_handler(ServiceError, service_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     down_errors = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
-    for down in (*down_errors, RedisConnectionError, RedisTimeoutError):
+    for down in (*down_errors, RedisConnectionError, RedisTimeoutError, SendTaskError):
         app.add_exception_handler(down, dependency_down_handler)
     # Innermost of the three: its 413s and 422s get the CORS headers and a request id.
     app.add_middleware(

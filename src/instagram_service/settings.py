@@ -40,6 +40,11 @@ class Broker(StrEnum):
     REDIS = "redis"
 
 
+class StorageKind(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
 class ApiFlavour(StrEnum):
     INSTAGRAM_LOGIN = "instagram"
     FACEBOOK_LOGIN = "facebook"
@@ -152,6 +157,22 @@ class Settings(BaseSettings):
     media_accel_redirect_prefix: str | None = Field(
         None, description="X-Accel-Redirect prefix for nginx (scaled mode)."
     )
+    storage: StorageKind = Field(
+        StorageKind.LOCAL, description="Where media files live: local (IGS_MEDIA_DIR) or s3."
+    )
+    s3_bucket: str | None = Field(None, description="S3 bucket (needed with IGS_STORAGE=s3).")
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 endpoint for MinIO, R2, B2...; default: AWS for the region."
+    )
+    s3_region: str | None = Field(None, description="S3 region; default: AWS_REGION or us-east-1.")
+    s3_prefix: str = Field("", description="Key prefix inside the bucket (a folder name).")
+    s3_access_key_id: str | None = Field(
+        None, description="S3 key id; default: the AWS environment or ~/.aws/credentials."
+    )
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key.")
+    media_public_url: str = Field(
+        "", description="Public base URL of the media (CDN or bucket); else served by the API."
+    )
 
     # Sync defaults
     sync_frequency_minutes: int = Field(60, ge=5, description="Default auto sync interval.")
@@ -238,6 +259,10 @@ class Settings(BaseSettings):
             self.media_dir = self.data_dir / "media"
         if self.broker is Broker.REDIS and not self.redis_url:
             raise ValueError("IGS_BROKER=redis needs IGS_REDIS_URL")
+        if self.storage is StorageKind.S3 and not self.s3_bucket:
+            raise ValueError("IGS_STORAGE=s3 needs IGS_S3_BUCKET")
+        self.s3_prefix = self.s3_prefix.strip("/")
+        self.media_public_url = self.media_public_url.rstrip("/")
         return self
 
     @property

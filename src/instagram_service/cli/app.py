@@ -19,6 +19,7 @@ import typer
 from pydantic import ValidationError
 
 from instagram_service import __version__
+from instagram_service.cli.media import check_storage, media_app
 from instagram_service.dependencies_check import DOWN_ERRORS, one_line
 from instagram_service.errors import ServiceError
 from instagram_service.observability import configure_logging
@@ -39,6 +40,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(media_app, name="media")
 
 
 def load_settings() -> Settings:
@@ -102,7 +104,9 @@ def serve(
     if server not in ServerKind.__members__.values():
         typer.echo(f"error: unknown server {server!r}: use granian or uvicorn", err=True)
         raise typer.Exit(2)
-    serve_app(load_settings(), host=host, port=port, server=ServerKind(server))
+    settings = load_settings()
+    check_storage(settings)
+    serve_app(settings, host=host, port=port, server=ServerKind(server))
 
 
 @app.command()
@@ -114,6 +118,7 @@ def worker(
     if settings.broker != "redis":
         typer.echo("error: workers need IGS_BROKER=redis (in-process tasks run in serve)", err=True)
         raise typer.Exit(2)
+    check_storage(settings)
     from taskiq.cli.common_args import LogLevel
     from taskiq.cli.worker.args import WorkerArgs
     from taskiq.cli.worker.run import run_worker

@@ -81,7 +81,19 @@ class RedisLimitStore:
     """One JSON value per account, with a TTL, shared by every process on the same Redis."""
 
     def __init__(self, url: str, prefix: str = "igs:ratelimit:") -> None:
-        self._redis: Redis = Redis.from_url(url)
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        # After a Redis restart the pool holds dead connections: reconnect and retry the
+        # command a few times rather than fail the first sync that runs once it is back.
+        self._redis: Redis = Redis.from_url(
+            url,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            health_check_interval=15,
+        )
         self._prefix = prefix
 
     async def load(self, key: str) -> LimitState:

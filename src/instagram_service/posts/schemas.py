@@ -127,13 +127,22 @@ def _image_path(post_id: int, index: int | None, variant: str) -> str:
 
 
 def image_out(
-    row: InstagramPost | PostMedia, post_id: int, index: int | None, base_url: str = ""
+    row: InstagramPost | PostMedia,
+    post_id: int,
+    index: int | None,
+    base_url: str = "",
+    *,
+    media_url: str = "",
 ) -> ImageOut | None:
+    """URLs of our image routes; with `media_url` (IGS_MEDIA_PUBLIC_URL: a CDN or the bucket)
+    the storage keys under it instead, which carry the content hash (cached forever)."""
     if not shows_image(row) or not row.variants:
         return None
     version = (row.content_hash or "")[:12]
     urls = {
-        name: f"{base_url}{_image_path(post_id, index, name)}?v={version}"
+        name: f"{media_url}/{row.variants[name]['key']}"
+        if media_url
+        else f"{base_url}{_image_path(post_id, index, name)}?v={version}"
         for name in row.variants
         if name in _URL_VARIANTS
     }
@@ -155,7 +164,7 @@ def image_out(
     )
 
 
-def public_post(post: InstagramPost, base_url: str = "") -> PublicPost:
+def public_post(post: InstagramPost, base_url: str = "", *, media_url: str = "") -> PublicPost:
     """Needs `post.children` loaded."""
     return PublicPost(
         id=post.id,
@@ -173,17 +182,20 @@ def public_post(post: InstagramPost, base_url: str = "") -> PublicPost:
         media_product_type=post.media_product_type,
         username=post.username,
         hashtags=list(post.hashtags or []),
-        image=image_out(post, post.id, None, base_url),
+        image=image_out(post, post.id, None, base_url, media_url=media_url),
         children=[
             image
             for child in post.children
-            if (image := image_out(child, post.id, child.position, base_url)) is not None
+            if (image := image_out(child, post.id, child.position, base_url, media_url=media_url))
+            is not None
         ],
     )
 
 
-def public_post_dict(post: InstagramPost, base_url: str = "") -> dict[str, Any]:
-    return public_post(post, base_url).model_dump(mode="json")
+def public_post_dict(
+    post: InstagramPost, base_url: str = "", *, media_url: str = ""
+) -> dict[str, Any]:
+    return public_post(post, base_url, media_url=media_url).model_dump(mode="json")
 
 
 def moderation_status(post: InstagramPost) -> str:
@@ -214,8 +226,8 @@ class AdminPost(PublicPost):
     last_synced_at: datetime | None
 
 
-def admin_post(post: InstagramPost, base_url: str = "") -> AdminPost:
-    public = public_post(post, base_url)
+def admin_post(post: InstagramPost, base_url: str = "", *, media_url: str = "") -> AdminPost:
+    public = public_post(post, base_url, media_url=media_url)
     return AdminPost(
         **public.model_dump(),
         account_id=post.account_id,

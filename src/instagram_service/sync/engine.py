@@ -87,6 +87,7 @@ class SyncContext:
     heartbeat_timeout: timedelta = timedelta(minutes=5)
     progress: Progress = field(default_factory=Progress)
     public_base_url: str = ""
+    media_public_url: str = ""
 
     @classmethod
     def of(cls, container: Container, progress: Progress | None = None) -> SyncContext:
@@ -101,6 +102,7 @@ class SyncContext:
             heartbeat_timeout=timedelta(seconds=settings.job_heartbeat_timeout_s),
             progress=progress or Progress(),
             public_base_url=settings.public_base_url,
+            media_public_url=settings.media_public_url,
         )
 
 
@@ -188,7 +190,7 @@ async def _walk(
             await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
         async with ctx.db.session() as session:
             counters.public_changes += await record_page_changes(
-                session, changes, base_url=ctx.public_base_url
+                session, changes, base_url=ctx.public_base_url, media_url=ctx.media_public_url
             )
         if ctx.progress.on_page:
             ctx.progress.on_page(ctx.progress)
