@@ -49,22 +49,26 @@ from instagram_service.posts.visibility import is_public
 from instagram_service.security import TokenCipher
 from instagram_service.sync import ports
 from instagram_service.sync.lease import LeaseLost, claim_job, heartbeat, holds
-from instagram_service.sync.ports import MediaPort, ModerationPort
+from instagram_service.sync.ports import MediaOutcome, MediaPort, ModerationPort
 from instagram_service.sync.refresh import fetch_images, store
 from instagram_service.sync.upsert import Outcome
 
 log = get_logger(__name__)
 
+MEDIA_CHUNK = 6  # posts whose images are processed (in parallel) between progress updates
+
 
 @dataclass
 class Progress:
-    """What a progress bar shows; the engine calls `on_change` after every post and page."""
+    """What a progress bar shows; the engine calls back after every post, page and batch of
+    images."""
 
     pages: int = 0
     posts: int = 0
     images: int = 0
     on_post: Callable[[Progress], None] | None = None
     on_page: Callable[[Progress], None] | None = None
+    on_images: Callable[[Progress], None] | None = None
 
 
 @dataclass
@@ -150,6 +154,7 @@ class _Counters:
     updated: int = 0
     failed: int = 0
     deleted: int = 0
+    refreshed: int = 0  # only their CDN links changed
     public_changes: int = 0
 
 
@@ -180,10 +185,14 @@ async def _walk(
         seen.update(item.id for item in page.items)
         ctx.progress.pages += 1
         ids = [item.id for item in page.items]
+        # For a progress bar, in chunks: it counts images as they come in, not once per page.
+        # Without one, the whole page at once, which keeps every download and encoder slot busy.
+        chunk = MEDIA_CHUNK if ctx.progress.on_images else None
         async with _beating(ctx, job_id, lease, counters, stats):
-            images = await fetch_images(ctx.db, ctx.media, account_id, token, ids)
-        counters.failed += len(images.failed_post_ids)
-        ctx.progress.images += images.images_done
+            await fetch_images(
+                ctx.db, ctx.media, account_id, token, ids, chunk=chunk,
+                on_chunk=lambda outcome: _count_images(ctx, counters, outcome),
+            )  # fmt: skip
         async with ctx.db.session() as session:
             counters.public_changes += await record_page_changes(
                 session,
@@ -206,6 +215,8 @@ def _count(ctx: SyncContext, counters: _Counters, outcome: Outcome) -> None:
         counters.added += 1
     elif outcome is Outcome.UPDATED:
         counters.updated += 1
+    elif outcome is Outcome.REFRESHED:
+        counters.refreshed += 1
     POSTS_SYNCED.labels(outcome.value).inc()
     ctx.progress.posts += 1
     if ctx.progress.on_post:
@@ -233,6 +244,13 @@ async def _beating(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _count_images(ctx: SyncContext, counters: _Counters, outcome: MediaOutcome) -> None:
+    counters.failed += len(outcome.failed_post_ids)
+    ctx.progress.images += outcome.images_done
+    if ctx.progress.on_images:
+        ctx.progress.on_images(ctx.progress)
 
 
 def _job_counters(counters: _Counters, stats: CallStats) -> dict[str, int]:
@@ -284,6 +302,10 @@ async def _finish(
                 raise error
             return job
         now = utcnow()
+        if _not_started_yet(error, stats):
+            assert isinstance(error, RateLimited)
+            _reschedule(job, account, error, now)
+            return job
         job.completed_at = now
         job.heartbeat_at = now
         for column, value in _job_counters(counters, stats).items():
@@ -292,6 +314,7 @@ async def _finish(
         job.rate_limit_hit = stats.rate_limit_hit or isinstance(error, RateLimited)
         if error is None:
             job.status = SyncStatus.COMPLETED
+            job.error_message = None  # a wait before a rescheduled start, no longer true
             account.last_sync_at = now
             if walk == SyncType.FULL:
                 account.last_full_sync_at = now
@@ -317,11 +340,30 @@ async def _finish(
         processed=counters.processed,
         added=counters.added,
         updated=counters.updated,
+        refreshed=counters.refreshed,
         failed=counters.failed,
         deleted=counters.deleted,
         api_calls=stats.calls,
     )
     return job
+
+
+def _not_started_yet(error: BaseException | None, stats: CallStats) -> bool:
+    """Our own limiter refused the first call: the job could not start, it did not fail."""
+    return isinstance(error, RateLimited) and error.from_limiter and stats.calls == 0
+
+
+def _reschedule(job: SyncJob, account: InstagramAccount, error: RateLimited, now: datetime) -> None:
+    """Back to PENDING for the time the budget reopens (the scheduler starts it then): no
+    FAILED row, no follow-up job, no sync.failed event."""
+    when = now + timedelta(seconds=max(error.retry_after_s or 60.0, 1.0))
+    job.status = SyncStatus.PENDING
+    job.started_at = job.heartbeat_at = None
+    job.scheduled_for = job.retry_after = when
+    job.rate_limit_hit = True
+    job.error_message = f"waiting for Instagram's rate limit until {when:%Y-%m-%d %H:%M:%S} UTC"
+    account.sync_blocked_until = max(account.sync_blocked_until or when, when)
+    log.info("sync job rescheduled: rate limited before its first call", job_id=job.id)
 
 
 def _failure_data(job: SyncJob, account: InstagramAccount) -> dict[str, object]:

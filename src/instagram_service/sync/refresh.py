@@ -5,6 +5,7 @@ images that need it, and tell the caller what changed for the CMS (it records th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -69,14 +70,25 @@ async def store(
                 refreshed.changes.changed.add(item.id)
             if on_post is not None:
                 on_post(outcome)
+            # A page is ~100 posts of rules and ORM work: in embedded mode the API's requests
+            # share this event loop, and must not wait for the whole page (p99 1.5 s).
+            await asyncio.sleep(0)
     return refreshed
 
 
 async def fetch_images(
-    db: Database, media: MediaPort, account_id: int, token: str, instagram_ids: list[str]
+    db: Database,
+    media: MediaPort,
+    account_id: int,
+    token: str,
+    instagram_ids: list[str],
+    *,
+    chunk: int | None = None,
+    on_chunk: Callable[[MediaOutcome], None] | None = None,
 ) -> MediaOutcome:
     """Download what these (committed) posts still miss: new or changed pictures, failed
-    ones (at most MAX_MEDIA_RETRIES syncs), and waiting carousel children."""
+    ones (at most MAX_MEDIA_RETRIES syncs), and waiting carousel children. `chunk` posts at
+    a time (else all at once), `on_chunk` told after each."""
     async with db.session() as session:
         account = await session.get(InstagramAccount, account_id)
         assert account is not None
@@ -93,6 +105,12 @@ async def fetch_images(
             )
         )
         post_ids = [row[0] for row in rows]
-    if not post_ids:
-        return MediaOutcome()
-    return await media.process_posts(account, token, post_ids)
+    total = MediaOutcome()
+    size = chunk or len(post_ids)
+    for start in range(0, len(post_ids), size or 1):
+        outcome = await media.process_posts(account, token, post_ids[start : start + size])
+        total.images_done += outcome.images_done
+        total.failed_post_ids += outcome.failed_post_ids
+        if on_chunk is not None:
+            on_chunk(outcome)
+    return total
