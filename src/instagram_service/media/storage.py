@@ -28,8 +28,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from instagram_service.errors import ServiceError
 from instagram_service.media.imaging import CONTENT_TYPES, ProcessedImage
+from instagram_service.media.s3_storage import S3Storage
+
+# Re-exported: the stores' shared names, where callers have always found them.
+from instagram_service.media.storage_base import InvalidKey as InvalidKey
+from instagram_service.media.storage_base import StorageUnavailable as StorageUnavailable
+from instagram_service.media.storage_base import StoredObject as StoredObject
+from instagram_service.media.storage_base import validate_key as validate_key
 from instagram_service.settings import Settings, StorageKind
 
 FOLDERS = {
@@ -38,36 +44,7 @@ FOLDERS = {
     "optimized": "optimized",
     "large": "large",
 }
-_SEGMENT = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-class InvalidKey(ValueError):
-    pass
-
-
-class StorageUnavailable(ServiceError):
-    """The store cannot be used (missing bucket, refused credentials): one clear message."""
-
-    status_code = 503
-
-
-@dataclass(frozen=True, slots=True)
-class StoredObject:
-    key: str
-    size: int
-    modified: datetime
-
-
-def validate_key(key: str) -> str:
-    """`a/b/c.webp` with `[A-Za-z0-9_.-]` segments only: no `..`, no absolute or hidden paths."""
-    segments = key.split("/")
-    if not 1 <= len(segments) <= 4:
-        raise InvalidKey(f"invalid storage key {key!r}")
-    for segment in segments:
-        if not _SEGMENT.fullmatch(segment) or segment.startswith("."):
-            raise InvalidKey(f"invalid storage key {key!r}")
-    return key
 
 
 def validate_media_id(media_id: str) -> str:
@@ -342,8 +319,6 @@ atexit.register(_before_exit)
 
 
 def _s3_storage(settings: Settings) -> Storage:
-    from instagram_service.media.s3_storage import S3Storage
-
     key = _s3_config_key(settings)
     if key not in _s3_stores:
         _s3_stores[key] = S3Storage(settings)
