@@ -154,7 +154,7 @@ class RateLimiter:
     async def usage(self, key: str) -> UsageSnapshot:
         state = await self.store.load(key)
         now = self._clock()
-        pct = state.pct if state.usage_expires_at > now else 0.0
+        pct = _current_pct(state, now)
         blocked = state.blocked_until if state.blocked_until and state.blocked_until > now else None
         return UsageSnapshot(pct=pct, blocked_until=blocked)
 
@@ -177,9 +177,9 @@ class RateLimiter:
                 retry_after_s=state.blocked_until - now,
                 from_limiter=True,
             )
-        pct = state.pct if state.usage_expires_at > now else 0.0
+        pct = _current_pct(state, now)
         if pct >= self.stop_pct:
-            until = max(state.usage_expires_at, state.regain_at or 0.0)
+            until = state.regain_at if state.regain_at is not None else state.usage_expires_at
             raise RateLimited(
                 call,
                 f"usage at {pct:.0f}% of Instagram's limit (stop at {self.stop_pct:.0f}%)",
@@ -227,6 +227,9 @@ class RateLimiter:
                 wait_s = ceiling / 2 + random.uniform(0, ceiling / 2)
             state.strikes += 1
             state.blocked_until = max(state.blocked_until or 0.0, now + wait_s)
+            # The block's end is when Instagram said the budget reopens: the reading that
+            # led to the block must not outlive it (it stopped the follow-up job, at 100 %).
+            state.usage_expires_at = min(state.usage_expires_at, state.blocked_until)
             return self._ttl(state, now)
 
         state = await self.store.update(key, block)
@@ -260,6 +263,14 @@ class RateLimiter:
 
     async def aclose(self) -> None:
         await self.store.aclose()
+
+
+def _current_pct(state: LimitState, now: float) -> float:
+    """The stored usage while it is trusted: not expired, and not past the time Instagram
+    named for regaining access (the budget has reopened by then)."""
+    if state.usage_expires_at <= now or (state.regain_at is not None and state.regain_at <= now):
+        return 0.0
+    return state.pct
 
 
 def make_rate_limiter(settings: Settings) -> RateLimiter:
