@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     video_max_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Video byte cap.")
     image_max_pixels: int = Field(50_000_000, gt=0, description="Pillow pixel limit.")
     image_workers: int = Field(2, ge=1, le=32, description="Processes for image encoding.")
+    image_worker_nice: int = Field(
+        10, ge=0, le=19, description="Niceness of image processes: the API's requests go first."
+    )
     webp_quality: int = Field(85, ge=1, le=100, description="WebP quality.")
     webp_method: int = Field(1, ge=0, le=6, description="WebP method (0 fastest, 6 smallest).")
     avif_enabled: bool = Field(False, description="Also write AVIF variants.")
@@ -214,6 +217,9 @@ class Settings(BaseSettings):
     )
 
     # HTTP API
+    max_body_bytes: int = Field(
+        256 * 1024, gt=0, description="Request body cap (the Instagram webhook has its own)."
+    )
     gallery_cache_seconds: int = Field(30, ge=0, description="Gallery Cache-Control max-age.")
     public_base_url: str = Field("", description="Absolute base for image URLs (else relative).")
 

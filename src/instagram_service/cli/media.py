@@ -17,7 +17,7 @@ from instagram_service.settings import Settings, StorageKind, get_settings, sett
 if TYPE_CHECKING:
     from instagram_service.media.migrate_storage import MigrationReport
 
-media_app = typer.Typer(help="Media storage.", no_args_is_help=True)
+media_app = typer.Typer(help="Media storage.", no_args_is_help=True, rich_markup_mode=None)
 
 
 class Target(StrEnum):
