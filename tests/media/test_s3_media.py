@@ -20,7 +20,8 @@ from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.media.cleanup import cleanup_deleted_media
 from instagram_service.media.orphans import referenced_keys, sweep_orphans
 from instagram_service.media.s3_storage import S3Storage
-from instagram_service.media.storage import Storage, StorageUnavailable, media_storage
+from instagram_service.media.storage import Storage, StorageUnavailable
+from instagram_service.media.stores import media_storage
 from instagram_service.models import InstagramPost, MediaStatus, SyncStatus
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.posts.visibility import is_public

@@ -30,11 +30,11 @@ from instagram_service.media.storage import (
     Storage,
     StoredImage,
     content_key,
-    media_storage,
     remove_files,
     store_processed,
     variant_keys,
 )
+from instagram_service.media.stores import media_storage
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
 from instagram_service.models.media_sources import album_image_url, own_image_url, still_url
 from instagram_service.observability import IMAGES_PROCESSED, get_logger
