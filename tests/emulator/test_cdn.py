@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import httpx
 import numpy as np
@@ -25,9 +24,7 @@ async def media_urls(http: httpx.AsyncClient) -> list[str]:
 @pytest.mark.parametrize("name", list(SIZES))
 def test_generated_images_look_like_photos(name: str) -> None:
     width, height = SIZES[name]
-    started = time.perf_counter()
     data = render_jpeg.__wrapped__(f"size-test-{name}", width, height)
-    elapsed = time.perf_counter() - started
     image = Image.open(io.BytesIO(data))
     assert image.format == "JPEG"
     assert image.size == (width, height)
@@ -35,7 +32,6 @@ def test_generated_images_look_like_photos(name: str) -> None:
     assert pixels.std() > 20  # not a flat colour
     # Grain: neighbouring pixels differ, as in a photograph.
     assert np.abs(np.diff(pixels[:, :, 1], axis=1)).mean() > 2
-    assert elapsed < 0.5  # about 30 ms; loose for a busy machine
     assert render_jpeg.__wrapped__(f"size-test-{name}", width, height) == data
 
 

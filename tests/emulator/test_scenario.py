@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -49,11 +48,9 @@ def test_demo_has_every_kind() -> None:
     assert {(1080, 1080), (1080, 1350), (1080, 1920), (1080, 566)} <= sizes
 
 
-def test_generation_is_fast_and_deterministic() -> None:
-    started = time.perf_counter()
+def test_generation_is_deterministic() -> None:
     big = generate_scenario(1, 5000, seed=1)
     state = EmulatorState(big)
-    assert time.perf_counter() - started < 1.5  # about 0.2 s
     assert len(state.account_media(big.accounts[0].user_id)[0]) == 5000
     assert generate_scenario(2, 30, seed=9) == generate_scenario(2, 30, seed=9)
     assert generate_scenario(2, 30, seed=9) != generate_scenario(2, 30, seed=10)
