@@ -13,6 +13,7 @@ from instagram_service.accounts.profile import apply_profile
 from instagram_service.db import get_or_404, utcnow
 from instagram_service.deps import MAX_ID
 from instagram_service.errors import BadRequest
+from instagram_service.feeds.defaults import ensure_default_feed
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
@@ -60,6 +61,7 @@ async def connect_account(
     account.reauth_reason = None
     account.is_active = True
     await session.flush()
+    await ensure_default_feed(session, account)
     return account, created
 
 

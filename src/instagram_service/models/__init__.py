@@ -6,6 +6,7 @@ from instagram_service.models.account import InstagramAccount
 from instagram_service.models.api_key import ApiKey
 from instagram_service.models.base import Base
 from instagram_service.models.content_filter import ContentFilter
+from instagram_service.models.feed import Feed
 from instagram_service.models.image_fields import MediaStatus
 from instagram_service.models.post import ADMIN_TEXT_FIELDS, MANUAL_FIELDS, InstagramPost
 from instagram_service.models.post_media import PostMedia
@@ -22,6 +23,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "ContentFilter",
+    "Feed",
     "InstagramAccount",
     "InstagramPost",
     "MediaStatus",
