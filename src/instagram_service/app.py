@@ -30,6 +30,7 @@ from instagram_service.scheduler import background_scheduler
 from instagram_service.settings import Settings, get_settings
 from instagram_service.sync.routes import router as sync_router
 from instagram_service.web.cors import PublicCORSMiddleware
+from instagram_service.web.routes import router as web_router
 from instagram_service.webhooks.routes import router as webhooks_router
 from instagram_service.worker import broker, import_task_modules
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         webhooks_router,
         moderation_router,
         images_router,
+        web_router,
     )
     for router in routers:
         app.include_router(router)

@@ -44,18 +44,20 @@ async def public_feed(
     limit: int | None,
     offset: int,
     until: int | None,
+    category: str | None = None,
 ) -> PublicFeed:
     feed = await service.feed_by_slug(session, slug)
     _origins[slug] = tuple(feed.allowed_origins or ())
     display = display_of(feed)
     size = limit or display.page_size
     posts, total, until = await service.feed_posts(
-        session, feed, limit=size, offset=offset, until=until
+        session, feed, limit=size, offset=offset, until=until, category=category
     )
     following = next_offset(offset, size, total)
     next_url = None
     if following is not None:
-        query = urlencode({"offset": following, "limit": size, "until": until})
+        params = {"offset": following, "limit": size, "until": until, "category": category}
+        query = urlencode({k: v for k, v in params.items() if v is not None})
         next_url = f"{base}/api/v1/feeds/{feed.slug}?{query}"
     accounts = await service.feed_accounts(session, feed)
     return PublicFeed(

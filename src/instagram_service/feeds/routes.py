@@ -87,6 +87,7 @@ async def get_feed(
     limit: int | None = Query(None, ge=1, le=100, description="Default: the feed's page size."),
     offset: int = Query(0, ge=0, le=100_000),
     until: int | None = Query(None, ge=1, le=MAX_ID, description="From the first page's `until`."),
+    category: str | None = Query(None, max_length=32, description="Only this category."),
 ) -> Response:
     """A feed by slug (public: display settings, profiles, a page of posts); with a key and
     a numeric id, the admin view of the feed."""
@@ -95,11 +96,13 @@ async def get_feed(
         body = FeedOut.model_validate(feed).model_dump_json()
         return Response(body, media_type="application/json")
     base = public_base(request, settings)
-    cache_key = f"feed|{base}|{ref}|{limit}|{offset}|{until}"
+    cache_key = f"feed|{base}|{ref}|{limit}|{offset}|{until}|{category}"
 
     async def build() -> bytes:
         async with db.sessionmaker() as read:
-            out = await public_feed(read, ref, base, limit=limit, offset=offset, until=until)
+            out = await public_feed(
+                read, ref, base, limit=limit, offset=offset, until=until, category=category
+            )
         return out.model_dump_json().encode()
 
     if ref.isdigit():

@@ -107,12 +107,14 @@ async def delete_feed(session: AsyncSession, feed_id: int) -> None:
     await session.flush()
 
 
-def _posts_query(feed: Feed, until: int | None) -> Select[InstagramPost]:
+def _posts_query(feed: Feed, until: int | None, category: str | None) -> Select[InstagramPost]:
     query = public_filter(select(InstagramPost)).where(
         InstagramPost.account_id.in_(feed.account_ids or [-1])
     )
     if feed.categories:
         query = query.where(InstagramPost.gallery_category.in_(feed.categories))
+    if category:  # within the feed's categories: narrows, never widens
+        query = query.where(InstagramPost.gallery_category == category)
     if feed.featured_only:
         query = query.where(InstagramPost.is_featured.is_(True))
     if until is not None:
@@ -121,16 +123,22 @@ def _posts_query(feed: Feed, until: int | None) -> Select[InstagramPost]:
 
 
 async def feed_posts(
-    session: AsyncSession, feed: Feed, *, limit: int, offset: int, until: int | None = None
+    session: AsyncSession,
+    feed: Feed,
+    *,
+    limit: int,
+    offset: int,
+    until: int | None = None,
+    category: str | None = None,
 ) -> tuple[Sequence[InstagramPost], int, int | None]:
     """One page of the feed's public posts, their total (capped at `max_posts`), and the
     `until` id that later pages pass on: posts added after the first page are left for the
     next load, so offsets keep pointing at the same posts."""
-    query = _posts_query(feed, until)
+    query = _posts_query(feed, until, category)
     if until is None:
         until = await session.scalar(select(func.max(query.subquery().c.id)))
         if until is not None:
-            query = _posts_query(feed, until)
+            query = _posts_query(feed, until, category)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     if feed.max_posts is not None:
         total = min(total, feed.max_posts)

@@ -56,7 +56,9 @@ def raw_key(request: Request) -> tuple[str, bytes]:
     return (request.scope["path"], host + b"?" + request.scope["query_string"])
 
 
-def cached_response(request: Request, cached: CachedBody, max_age: int) -> Response:
+def cached_response(
+    request: Request, cached: CachedBody, max_age: int, media_type: str = _JSON
+) -> Response:
     headers = {
         "ETag": cached.etag,
         "Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age * 10}",
@@ -67,9 +69,9 @@ def cached_response(request: Request, cached: CachedBody, max_age: int) -> Respo
         return Response(status_code=304, headers=headers)
     encoding = accepted_encoding(_header(request, b"accept-encoding"))
     if encoding is None or len(cached.body) < 512:
-        return Response(content=cached.body, media_type=_JSON, headers=headers)
+        return Response(content=cached.body, media_type=media_type, headers=headers)
     headers["Content-Encoding"] = encoding
-    return Response(content=cached.encoded_as(encoding), media_type=_JSON, headers=headers)
+    return Response(content=cached.encoded_as(encoding), media_type=media_type, headers=headers)
 
 
 async def from_cache(
@@ -78,10 +80,11 @@ async def from_cache(
     settings: Settings,
     key: str,
     build: Callable[[], Awaitable[bytes]],
+    media_type: str = _JSON,
 ) -> Response:
     """The cached bytes under `key` (built on a miss), with their ETag; 304 when matched."""
     hit = await gallery_cache.get(db, key, build, raw_key(request))
-    return cached_response(request, hit, settings.gallery_cache_seconds)
+    return cached_response(request, hit, settings.gallery_cache_seconds, media_type)
 
 
 class CachedGalleryRoute(APIRoute):
