@@ -99,7 +99,8 @@ async def test_feed_filters_and_ordering(
     await client.patch(url, json={"categories": []}, headers=keys.admin)
     category = data.posts[data.ordered].gallery_category
     narrowed = await walk(client, "both", category=category)
-    assert narrowed and all(data.posts[i].gallery_category == category for i in narrowed)
+    assert narrowed
+    assert all(data.posts[i].gallery_category == category for i in narrowed)
 
 
 async def test_pages_never_repeat_a_post_when_one_arrives_between_them(
