@@ -90,8 +90,11 @@ async def update_account(
     sync_frequency_minutes: int | None = None,
     max_posts_to_sync: int | None = None,
     is_active: bool | None = None,
+    download_videos: bool | None = None,
 ) -> InstagramAccount:
     account = await get_account(session, account_id)
+    if download_videos is not None:
+        account.download_videos = download_videos
     if auto_sync is not None:
         account.auto_sync = auto_sync
     if sync_frequency_minutes is not None:

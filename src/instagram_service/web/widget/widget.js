@@ -38,7 +38,7 @@ ul{list-style:none;margin:0;padding:0;display:grid;gap:var(--gap,var(--ig-gap));
 li{position:relative;min-width:0}
 .tile{display:block;width:100%;padding:0;border:0;background:none;cursor:pointer;position:relative;border-radius:var(--ig-radius);overflow:hidden;text-align:start}
 .tile img{display:block;width:100%;height:auto;aspect-ratio:var(--ar);object-fit:cover}
-.grid .tile img,.highlight .tile img{aspect-ratio:1}
+.grid .tile img,.highlight .tile img,.carousel .tile img{aspect-ratio:1}
 .highlight li:first-child{grid-column:span 2;grid-row:span 2}
 .masonry{display:block;columns:var(--cols-phone,2);column-gap:var(--gap,var(--ig-gap))}
 @container (min-width:600px){.masonry{columns:var(--cols-tablet,3)}}
