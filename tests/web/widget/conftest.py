@@ -68,7 +68,8 @@ def host_page(api: str, query: dict[str, str]) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(query.get("title", "A site on another origin"))}</title>{hostile}
 <script type="module" src="{api}/widget.js"></script></head>
-<body><main><h1>Our salon</h1><instagram-gallery {rendered}></instagram-gallery></main></body></html>"""
+<body><main><h1>Our salon</h1><instagram-gallery {rendered}></instagram-gallery></main>
+</body></html>"""
 
 
 def host_app(api: str) -> Starlette:
