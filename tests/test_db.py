@@ -244,6 +244,7 @@ async def test_migration_0002_adds_and_drops_the_content_version(
         await migrate(engine, "0001", down=True)
         assert "content_version" not in await account_columns(engine)
         assert "download_videos" not in await account_columns(engine)
+        assert "avatar_key" not in await account_columns(engine)
         async with engine.connect() as connection:
             # The column was dropped in place: a copied and dropped table would have taken
             # the posts with it (ON DELETE CASCADE).

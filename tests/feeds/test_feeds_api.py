@@ -4,6 +4,7 @@ HTTP caching and compression, CORS by feed, absolute URLs."""
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ import brotli
 import httpx
 import pytest
 import zstandard
+from PIL import Image
 from sqlalchemy import delete
 
 from instagram_service.db import Database
@@ -61,7 +63,15 @@ async def test_every_account_has_its_default_feed(
         assert defaults[username]["account_ids"] == [account_id]
         public = (await client.get(f"{FEEDS}/{username}")).json()
         assert [p["username"] for p in public["profiles"]] == [username]
-        assert public["profiles"][0]["profile_url"] == f"https://www.instagram.com/{username}/"
+        profile = public["profiles"][0]
+        assert profile["profile_url"] == f"https://www.instagram.com/{username}/"
+        # The profile picture comes from our own storage, never from Instagram's CDN.
+        assert profile["avatar_url"].startswith("http://testserver/avatars/")
+        avatar = await client.get(profile["avatar_url"])
+        assert avatar.headers["content-type"] == "image/webp"
+        assert avatar.headers["cache-control"] == "public, max-age=31536000, immutable"
+        with Image.open(io.BytesIO(avatar.content)) as image:
+            assert image.size == (160, 160)
         assert await walk(client, username) == expected_ids(data, [account_id])
 
 
@@ -195,6 +205,11 @@ async def test_public_urls_are_absolute(
     assert item["image"]["srcset"].startswith("http://cdn.example:8080/images/")
     here = (await client.get(f"{FEEDS}/both")).json()["posts"]["items"][0]
     assert here["thumbnail_url"].startswith("http://testserver/images/")
+
+
+async def test_unknown_avatars_are_404(client: httpx.AsyncClient, data: Data) -> None:
+    assert (await client.get("/avatars/999999")).status_code == 404
+    assert (await client.get("/avatars/abc")).status_code == 422
 
 
 async def test_admin_feed_routes_and_bad_input(

@@ -21,11 +21,18 @@ def allowed_origins(slug: str) -> tuple[str, ...] | None:
     return _origins.get(slug)
 
 
+def avatar_url(account: InstagramAccount, base: str) -> str | None:
+    if not account.avatar_key:
+        return None
+    version = account.avatar_key.rsplit("_", 1)[-1].split(".")[0]
+    return f"{base}/avatars/{account.id}?v={version}"
+
+
 def profile(account: InstagramAccount, base: str) -> Profile:
     return Profile(
         username=account.username,
         name=account.name,
-        avatar_url=None,
+        avatar_url=avatar_url(account, base),
         biography=account.biography,
         followers_count=account.followers_count,
         profile_url=f"https://www.instagram.com/{account.username}/",

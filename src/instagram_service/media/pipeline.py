@@ -23,6 +23,7 @@ from instagram_service.errors import ServiceError
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError
 from instagram_service.instagram.schemas import IGChild
+from instagram_service.media.avatars import store_avatar
 from instagram_service.media.downloader import SafeDownloader, fetch_with_refresh
 from instagram_service.media.imaging import ImageOptions
 from instagram_service.media.processor import ImageProcessor
@@ -134,6 +135,9 @@ class MediaPipeline:
         self._in_flight = asyncio.Semaphore(
             settings.download_concurrency + 2 * settings.image_workers
         )
+
+    async def store_avatar(self, account: InstagramAccount) -> None:
+        await store_avatar(self.downloader, self.storage, account)
 
     async def aclose(self) -> None:
         await self.downloader.aclose()

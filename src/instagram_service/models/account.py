@@ -23,6 +23,8 @@ class InstagramAccount(TimestampMixin, Base):
     name: Mapped[str | None] = mapped_column(String(255))
     account_type: Mapped[str | None] = mapped_column(String(32))
     profile_picture_url: Mapped[str | None] = mapped_column(Text)
+    # The profile picture in our storage (media/avatars.py), for the feeds' headers.
+    avatar_key: Mapped[str | None] = mapped_column(String(255))
     biography: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(Text)
     followers_count: Mapped[int | None] = mapped_column(Integer)

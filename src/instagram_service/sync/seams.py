@@ -33,6 +33,9 @@ class MediaSeam(Protocol):
     ) -> MediaOutcome:
         """Download and store the images of these (committed) posts; record failures on them."""
 
+    async def store_avatar(self, account: InstagramAccount) -> None:
+        """Keep the account's profile picture in our storage (sets `avatar_key`)."""
+
 
 class DefaultModerator:
     """Until rules exist: approve, keep the category; never touch admin-set fields."""
@@ -55,3 +58,6 @@ class NoMediaSeam:
         self, account: InstagramAccount, token: str, post_ids: Sequence[int]
     ) -> MediaOutcome:
         return MediaOutcome()
+
+    async def store_avatar(self, account: InstagramAccount) -> None:
+        return None

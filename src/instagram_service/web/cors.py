@@ -9,7 +9,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from instagram_service.feeds.public import allowed_origins
 
-PUBLIC_PREFIXES = ("/api/v1/gallery", "/api/v1/feeds/", "/api/v1/posts/", "/images/", "/widget")
+PUBLIC_PREFIXES = (
+    "/api/v1/gallery", "/api/v1/feeds/", "/api/v1/posts/", "/images/", "/avatars/", "/widget",
+)  # fmt: skip
 FEED_PREFIX = "/api/v1/feeds/"
 _EXPOSED = "ETag, X-Request-ID"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.async_api import Page
 
+from instagram_service.media.storage import local_storage
 from tests.api.conftest import Data, Keys, public_ids
 from tests.api.test_gallery import gallery_order
 from tests.web.browser import DESKTOP, PHONE, axe_violations, describe, screenshot
@@ -277,4 +279,64 @@ async def test_revalidates_when_visible_again_and_speaks_french(
     feeds = [r for r in servers.seen.requests[before:] if r[1] == "/api/v1/feeds/salon"]
     assert feeds, servers.seen.requests[before:]
     assert feeds[-1][2:] == (304, True)  # revalidated with If-None-Match: nothing to send
+    assert page_errors == []
+
+
+RECORD_WEBM = """async () => {
+    // A real 2 s video made by the browser itself (no video fixture on disk, no ffmpeg).
+    const canvas = Object.assign(document.createElement('canvas'), {width: 160, height: 120});
+    const ctx = canvas.getContext('2d');
+    const recorder = new MediaRecorder(canvas.captureStream(25), {mimeType: 'video/webm'});
+    const chunks = [];
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    const done = new Promise((resolve) => (recorder.onstop = resolve));
+    recorder.start(100);
+    const start = performance.now();
+    await new Promise((resolve) => {
+        const draw = () => {
+            const t = performance.now() - start;
+            ctx.fillStyle = `hsl(${t / 5 % 360} 70% 50%)`;
+            ctx.fillRect(0, 0, 160, 120);
+            if (t < 2000) requestAnimationFrame(draw); else resolve();
+        };
+        draw();
+    });
+    recorder.stop();
+    await done;
+    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+    let text = '';
+    for (const b of bytes) text += String.fromCharCode(b);
+    return btoa(text);
+}"""
+
+
+async def test_a_reel_plays_in_the_lightbox(
+    page: Page,
+    page_errors: PageErrors,
+    servers: Servers,
+    data: Data,
+    app_settings: Any,
+    feed: dict[str, Any],
+) -> None:
+    reel = next(p for i in expected(data) if "video" in (p := data.posts[i]).variants)
+    await open_widget(page, servers, limit="100")
+    recorded = base64.b64decode(await page.evaluate(RECORD_WEBM))
+    path = local_storage(app_settings).path(str(reel.variants["video"]["key"]))
+    original = path.read_bytes()
+    path.write_bytes(recorded)  # the emulator's files are headers only: put a playable one
+    try:
+        await page.locator(f"instagram-gallery .tile[data-id='{reel.id}']").click()
+        video = page.locator("instagram-gallery dialog video")
+        assert await video.get_attribute("controls") is not None
+        assert (await video.get_attribute("src") or "").startswith(f"{servers.api}/images/")
+        video_js = f"{SHADOW}.querySelector('video')"
+        await page.evaluate(f"() => {{ const v = {video_js}; v.muted = true; return v.play(); }}")
+        await page.wait_for_function(f"() => {SHADOW}.querySelector('video').currentTime > 0.3")
+        ranged = [r for r in servers.seen.requests if r[1].endswith("/video")]
+        assert ranged
+        await screenshot(page, "widget-reel", full_page=False)
+        await page.keyboard.press("Escape")
+        assert await page.evaluate(f"() => {SHADOW}.querySelector('video').paused")
+    finally:
+        path.write_bytes(original)
     assert page_errors == []

@@ -1,4 +1,4 @@
-"""feeds (named public galleries, one default per account) and the per-account video opt-out
+"""feeds (named public galleries, one default per account), video opt-out, stored avatar
 
 Revision ID: 0003
 Revises: 0002
@@ -57,6 +57,7 @@ def upgrade() -> None:
         "instagram_accounts",
         sa.Column("download_videos", sa.Boolean(), server_default=sa.true(), nullable=False),
     )
+    op.add_column("instagram_accounts", sa.Column("avatar_key", sa.String(255), nullable=True))
     # Accounts connected before feeds existed get their default feed here, as new ones do
     # when they are connected.
     connection = op.get_bind()
@@ -90,5 +91,6 @@ def _slug(username: str, account_id: int) -> str:
 
 
 def downgrade() -> None:
+    op.drop_column("instagram_accounts", "avatar_key")
     op.drop_column("instagram_accounts", "download_videos")
     op.drop_table("feeds")

@@ -6,14 +6,14 @@ const STRINGS = {
   en: {
     more: "Load more", close: "Close", prev: "Previous", next: "Next",
     likes: (n) => `${n} likes`, comments: (n) => `${n} comments`,
-    follow: "Follow on Instagram", view: "View on Instagram",
+    follow: "Follow", followLabel: (u) => `Follow @${u} on Instagram`, view: "View on Instagram",
     followers: (n) => `${n} followers`, error: "The gallery could not be loaded.",
     label: (t) => `Instagram gallery: ${t}`, item: (i, n) => `${i} of ${n}`,
   },
   fr: {
     more: "Voir plus", close: "Fermer", prev: "Précédent", next: "Suivant",
     likes: (n) => `${n} j’aime`, comments: (n) => `${n} commentaires`,
-    follow: "Suivre sur Instagram", view: "Voir sur Instagram",
+    follow: "Suivre", followLabel: (u) => `Suivre @${u} sur Instagram`, view: "Voir sur Instagram",
     followers: (n) => `${n} abonnés`, error: "La galerie n’a pas pu être chargée.",
     label: (t) => `Galerie Instagram : ${t}`, item: (i, n) => `${i} sur ${n}`,
   },
@@ -26,10 +26,12 @@ const CSS = `
 :host([hidden]){display:none}
 *{box-sizing:border-box}
 .root{font:var(--ig-font-size)/1.45 var(--ig-font);color:var(--ig-fg);background:var(--ig-bg);text-align:start}
-header{display:flex;gap:12px;align-items:center;flex-wrap:wrap;margin:0 0 12px}
-header img{width:56px;height:56px;border-radius:50%;object-fit:cover;display:block}
-.who{flex:1 1 12em;min-width:0}.who strong{display:block;font-size:1.1em}.who p{margin:2px 0 0;color:var(--ig-muted);font-size:.9em}
+header{display:flex;gap:12px;align-items:center;height:72px;margin:0 0 12px;overflow:hidden}
+header img,.avatar{width:56px;height:56px;border-radius:50%;object-fit:cover;display:block;flex:none;background:#ddd}
+.who{flex:1 1 0;min-width:0}.who>*{display:block;margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.who strong{font-size:1.1em}.who p{color:var(--ig-muted);font-size:.9em}
 a,button{font:inherit;color:inherit}
+.follow{flex:none}
 .follow,.more{display:inline-block;padding:8px 16px;border-radius:999px;border:0;background:var(--ig-accent);
 color:var(--ig-accent-fg);text-decoration:none;cursor:pointer;font-weight:600;font-size:.95em;min-height:44px;line-height:28px}
 ul{list-style:none;margin:0;padding:0;display:grid;gap:var(--gap,var(--ig-gap));grid-template-columns:repeat(var(--cols-phone,2),minmax(0,1fr))}
@@ -54,7 +56,8 @@ opacity:0;transition:opacity .2s;max-height:60%;overflow:hidden}
 .overlay span{display:block;overflow:hidden;text-overflow:ellipsis;display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical}
 .counts{font-weight:600}
 :focus-visible{outline:3px solid var(--ig-focus);outline-offset:2px}
-.footer{text-align:center;margin-top:12px}
+.footer{text-align:center;margin-top:12px;min-height:44px}
+.skeleton li{aspect-ratio:1;background:#e8e8e8;border-radius:var(--ig-radius)}
 .error{color:#a00}
 dialog{border:0;padding:0;max-width:min(960px,96vw);max-height:94vh;width:100%;border-radius:8px;background:#fff;color:#111;font:var(--ig-font-size)/1.45 var(--ig-font)}
 dialog::backdrop{background:rgba(0,0,0,.8)}
@@ -97,7 +100,23 @@ class InstagramGallery extends HTMLElement {
   connectedCallback() {
     this.onVisible = () => document.visibilityState === "visible" && this.load(true);
     document.addEventListener("visibilitychange", this.onVisible);
+    if (!this.data) this.skeleton();
     this.load(false);
+  }
+
+  skeleton() {
+    // The space the gallery will take (one header, a page of square tiles, the footer), so
+    // that the page below it does not move when it arrives.
+    const a = (name) => this.getAttribute(name);
+    const cols = (a("columns") || "2 3 4").trim().split(/\s+/).map(Number);
+    const [phone, tablet, desktop] = cols.length === 3 ? cols : [Math.min(cols[0], 2), Math.min(cols[0], 3), cols[0]];
+    const gap = parseInt(a("gap") ?? "8") || 0;
+    const list = el("ul", { class: "skeleton", "aria-hidden": "true",
+      style: `--cols-phone:${phone};--cols-tablet:${tablet};--cols-desktop:${desktop};--gap:${gap}px` });
+    for (let i = 0; i < (parseInt(a("limit")) || 12); i++) list.append(el("li"));
+    const root = el("div", { class: "root", "aria-busy": "true" },
+      bool(a("header"), true) ? el("header", {}, el("span", { class: "avatar" })) : null, list, el("div", { class: "footer" }));
+    this.root.replaceChildren(el("style", { text: CSS }), root);
   }
 
   disconnectedCallback() {
@@ -164,7 +183,7 @@ class InstagramGallery extends HTMLElement {
       const start = this.posts.length;
       const fresh = this.add(page.posts);
       fresh.forEach((post, i) => this.list.append(this.tile(post, start + i)));
-      if (!this.next) button.parentElement.remove();
+      if (!this.next) button.remove();
       const first = this.list.children[start]?.querySelector(".tile");
       if (first) first.focus();
     } finally {
@@ -201,11 +220,13 @@ class InstagramGallery extends HTMLElement {
     });
     this.posts.forEach((post, i) => this.list.append(this.tile(post, i)));
     root.append(this.list);
+    const footer = el("div", { class: "footer" });
     if (this.next) {
       const button = el("button", { type: "button", class: "more", part: "more", text: t.more });
       button.addEventListener("click", () => this.more(button));
-      root.append(el("div", { class: "footer" }, button));
+      footer.append(button);
     }
+    root.append(footer);
     this.dialog = null;
     this.root.replaceChildren(el("style", { text: CSS }), root);
     this.dispatchEvent(new CustomEvent("instagram-gallery:render", { detail: { count: this.posts.length } }));
@@ -220,7 +241,8 @@ class InstagramGallery extends HTMLElement {
         el("strong", { part: "name", text: bits[0] }),
         el("p", { part: "username", text: `@${p.username}${p.followers_count != null ? " · " + t.followers(p.followers_count) : ""}` }),
         p.biography ? el("p", { part: "bio", text: p.biography }) : null),
-      el("a", { class: "follow", part: "follow", href: p.profile_url, target: "_blank", rel: "noopener", text: t.follow }));
+      el("a", { class: "follow", part: "follow", href: p.profile_url, target: "_blank", rel: "noopener",
+        "aria-label": t.followLabel(p.username), text: t.follow }));
   }
 
   picture(image, eager, sizes) {
