@@ -34,6 +34,7 @@ WARMUP = "2s"
 CONNECTIONS = 64
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/igs_bench"
 GALLERY = "/api/v1/gallery?limit=24"
+FEED = "/api/v1/feeds/bench?limit=24"
 
 
 # --- The two apps, each served by `server.py` as `instagram-service serve` does ---
@@ -133,6 +134,34 @@ async def fill(url: str) -> None:
                 ]  # fmt: skip
             session.add(post)
     await db.dispose()
+
+
+async def add_feed(url: str) -> None:
+    """The feed route's data: one feed merging both accounts."""
+    from sqlalchemy import select
+
+    from instagram_service.db import Database
+    from instagram_service.feeds.service import create_feed
+    from instagram_service.models import InstagramAccount
+
+    db = Database(url)
+    async with db.session() as session:
+        ids = list(await session.scalars(select(InstagramAccount.id)))
+        await create_feed(session, slug="bench", title="Bench", account_ids=ids)
+    await db.dispose()
+
+
+def feed_figures(url: str, env: dict[str, str], tmp: Path, server: str) -> tuple[Result, Result]:
+    """`GET /api/v1/feeds/{slug}` beside a bare route serving the same bytes, same server."""
+    asyncio.run(add_feed(url))
+    feed, body = measure(server, "service", FEED, env)
+    path = tmp / "feed.json"
+    path.write_bytes(body)
+    bare, same = measure(server, "bare", "/bare", env | {"BENCH_BODY": str(path)})
+    assert same == body
+    print(f"{server} feed: {feed.rps:.0f} req/s (bare {bare.rps:.0f}, ratio "
+          f"{feed.rps / bare.rps:.2f}), p99 {feed.p99_ms:.1f} ms, {len(body)} B")  # fmt: skip
+    return feed, bare
 
 
 # --- Servers and wrk ---
@@ -248,9 +277,11 @@ def main() -> None:
         g, b = results[(server, "gallery")], results[(server, "bare")]
         verdict = "ok" if g.rps >= 0.7 * b.rps and g.p99_ms < 50 else "BELOW TARGET"
         print(f"{server}: gallery/bare {g.rps / b.rps:.2f}, p99 {g.p99_ms:.1f} ms: {verdict}")
+    feed, feed_bare = feed_figures(url, env, tmp, best)
     print(
         f"RESULT rps={gallery.rps:.0f} bare_rps={bare.rps:.0f} "
-        f"ratio={gallery.rps / bare.rps:.2f} p99_ms={gallery.p99_ms:.1f} server={best}"
+        f"ratio={gallery.rps / bare.rps:.2f} p99_ms={gallery.p99_ms:.1f} server={best} "
+        f"feed_rps={feed.rps:.0f} feed_ratio={feed.rps / feed_bare.rps:.2f}"
     )
 
 
