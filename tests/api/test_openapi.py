@@ -58,6 +58,7 @@ PUBLIC = {
     "/api/v1/gallery/categories",
     "/images/{post_id}/{variant}",
     "/images/{post_id}/{index}/{variant}",
+    "/avatars/{account_id}",
     "/healthz",
     "/readyz",
     "/api/v1/webhooks/instagram",  # signed by Instagram instead
