@@ -340,3 +340,14 @@ async def test_a_reel_plays_in_the_lightbox(
     finally:
         path.write_bytes(original)
     assert page_errors == []
+
+
+async def test_reduced_motion_is_respected(
+    page: Page, servers: Servers, feed: dict[str, Any]
+) -> None:
+    await page.emulate_media(reduced_motion="reduce")
+    await open_widget(page, servers)
+    duration = f"() => getComputedStyle({SHADOW}.querySelector('.overlay')).transitionDuration"
+    assert await page.evaluate(duration) == "0s"
+    await page.emulate_media(reduced_motion="no-preference")
+    assert await page.evaluate(duration) == "0.2s"
