@@ -9,6 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette_compress import CompressMiddleware
 from taskiq import InMemoryBroker
 
@@ -16,23 +20,25 @@ from instagram_service import __version__
 from instagram_service.accounts.routes import router as accounts_router
 from instagram_service.apikeys.routes import router as keys_router
 from instagram_service.db import Database
+from instagram_service.dependencies_check import one_line
 from instagram_service.errors import ServiceError
 from instagram_service.feeds.routes import router as feeds_router
 from instagram_service.health import router as health_router
+from instagram_service.instagram_webhooks.routes import router as instagram_webhooks_router
 from instagram_service.media.routes import router as images_router
 from instagram_service.migrate import upgrade
 from instagram_service.moderation.routes import router as moderation_router
 from instagram_service.observability import RequestIdMiddleware, configure_logging, get_logger
 from instagram_service.posts.routes import admin as posts_router
 from instagram_service.posts.routes import public as gallery_router
-from instagram_service.runtime import build_runtime, set_runtime
-from instagram_service.scheduler import background_scheduler
 from instagram_service.settings import Settings, get_settings
 from instagram_service.sync.routes import router as sync_router
 from instagram_service.web.cors import PublicCORSMiddleware
 from instagram_service.web.routes import router as web_router
 from instagram_service.webhooks.routes import router as webhooks_router
-from instagram_service.worker import broker, import_task_modules
+from instagram_service.wiring import build_wired
+from instagram_service.worker.broker import broker, import_task_modules
+from instagram_service.worker.scheduler import background_scheduler
 
 log = get_logger(__name__)
 
@@ -48,34 +54,46 @@ async def service_error_handler(_request: Request, exc: Exception) -> JSONRespon
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
 
+async def dependency_down_handler(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL or Redis unreachable: 503 with the reason, one log line, no traceback."""
+    which = "redis" if isinstance(exc, RedisError) else "database"
+    detail = f"{which} unavailable: {one_line(exc)}"
+    log.warning("request failed: a dependency is down", path=request.url.path, error=detail)
+    return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(settings, database)
-        app.state.db = runtime.db
-        if runtime.db.is_sqlite:
+        container = build_wired(settings, database)
+        app.state.db = container.db
+        app.state.container = container
+        if container.db.is_sqlite:
             # Embedded mode: one command, so the schema is brought up to date at start.
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            await upgrade(runtime.db.engine)
-        set_runtime(runtime)
+            await upgrade(container.db.engine)
+        # The in-process broker runs tasks with this container (given back at the end: an
+        # app started inside another's lifespan, as tests do, must not leave it without).
+        previous = getattr(broker.state, "container", None)
+        broker.state.container = container
         import_task_modules()
         await broker.startup()
         embedded = isinstance(broker, InMemoryBroker) and settings.embedded_scheduler
-        log.info("service started", database=runtime.db.engine.dialect.name, scheduler=embedded)
+        log.info("service started", database=container.db.engine.dialect.name, scheduler=embedded)
         try:
             if embedded:
-                async with background_scheduler(settings.scheduler_interval_s):
+                async with background_scheduler(settings.scheduler_interval_s, container.db):
                     yield
             else:
                 yield
         finally:
             await broker.shutdown()
-            set_runtime(None)
-            await runtime.aclose()
+            broker.state.container = previous
+            await container.aclose()
 
-    configure_logging()
+    configure_logging(settings.log_level)
     # The API docs' Swagger UI comes from the installed fastapi-offline package, not a CDN.
     app = FastAPIOffline(
         title="instagram-service",
@@ -87,6 +105,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.db = database  # usable without the lifespan (tests on an ASGI transport)
     app.add_exception_handler(ServiceError, service_error_handler)
+    down_errors = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
+    for down in (*down_errors, RedisConnectionError, RedisTimeoutError):
+        app.add_exception_handler(down, dependency_down_handler)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -108,6 +129,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         accounts_router,
         sync_router,
         keys_router,
+        instagram_webhooks_router,
         webhooks_router,
         moderation_router,
         images_router,

@@ -58,6 +58,18 @@ class Settings(BaseSettings):
     broker: Broker = Field(Broker.INPROCESS, description="Task broker: inprocess or redis.")
     task_queue: str = Field("igs:tasks", description="Redis stream of the task queue.")
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address that workers and the scheduler serve metrics on."
+    )
+    metrics_port: int = Field(
+        9100, ge=0, le=65535, description="Their metrics/probe port (worker N: +N); 0: none."
+    )
+    log_level: str = Field(
+        "INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="DEBUG adds tracebacks."
+    )
+    redis_retry_max_s: float = Field(
+        30.0, gt=0, description="Cap of the backoff while Redis is unreachable."
+    )
 
     # Instagram API
     api_flavour: ApiFlavour = Field(

@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from instagram_service.posts.schemas import Page, examples
+from instagram_service.kit.openapi import examples
+from instagram_service.kit.pagination import Page
 
 _KEY_EXAMPLE = {
     "id": 3,

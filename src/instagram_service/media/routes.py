@@ -99,13 +99,20 @@ def _serve(
         return Response(status_code=304, headers=headers)
     media_type = CONTENT_TYPES.get(str(entry.get("format", "webp")), "application/octet-stream")
     storage = local_storage(settings)
-    accel = storage.accel_redirect(key)
-    if accel is not None:  # nginx serves the file (scaled mode)
-        return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=media_type)
     path = storage.path(key)
     if not path.is_file():
         raise FileMissing("the image file is missing from storage")
+    accel = storage.accel_redirect(key)
+    if accel is not None and _proxy_sends_files(request):
+        # nginx sends the file; to anyone else this empty body would be a cached empty image.
+        return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=media_type)
     return FileResponse(path, media_type=media_type, headers=headers)
+
+
+def _proxy_sends_files(request: Request) -> bool:
+    """The request came through a proxy that handles X-Accel-Redirect (deploy/nginx.conf sets
+    the header, as Rack's X-Sendfile convention does); without it the API sends the bytes."""
+    return request.headers.get("x-sendfile-type", "").lower() == "x-accel-redirect"
 
 
 @router.get("/images/{post_id}/{variant}", response_class=Response, responses=IMAGE_RESPONSES)
