@@ -228,6 +228,7 @@ async def test_admin_feed_routes_and_bad_input(
         ({**body, "display": {"layout": "spiral"}}, 422),
         ({**body, "unknown": 1}, 422),
         ({**body, "account_ids": []}, 422),
+        ({**body, "account_ids": [2**70]}, 422),  # beyond what the database holds
     ]
     for payload, status in cases:
         response = await client.post(FEEDS, json=payload, headers=keys.admin)

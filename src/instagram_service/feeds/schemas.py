@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from instagram_service.kit.openapi import examples
-from instagram_service.kit.pagination import Page
+from instagram_service.kit.pagination import MAX_ID, Page
 from instagram_service.posts.schemas import PUBLIC_POST_EXAMPLE, PublicPost
 
 Layout = Literal["grid", "masonry", "carousel", "highlight"]
 Ordering = Literal["curated", "newest"]
+AccountId = Annotated[int, Field(ge=1, le=MAX_ID)]
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$"
 _ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 
@@ -75,7 +76,7 @@ class FeedCreate(BaseModel):
     slug: str = Field(pattern=SLUG_PATTERN, examples=["salon"])
     title: str = Field(min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
-    account_ids: list[int] = Field(min_length=1, max_length=50)
+    account_ids: list[AccountId] = Field(min_length=1, max_length=50)
     categories: list[str] = Field(default_factory=list, max_length=50)
     featured_only: bool = False
     max_posts: int | None = Field(None, ge=1, le=10_000)
@@ -95,7 +96,7 @@ class FeedUpdate(BaseModel):
     slug: str | None = Field(None, pattern=SLUG_PATTERN)
     title: str | None = Field(None, min_length=1, max_length=255)
     description: str | None = Field(None, max_length=2000)
-    account_ids: list[int] | None = Field(None, min_length=1, max_length=50)
+    account_ids: list[AccountId] | None = Field(None, min_length=1, max_length=50)
     categories: list[str] | None = Field(None, max_length=50)
     featured_only: bool | None = None
     max_posts: int | None = Field(None, ge=1, le=10_000)

@@ -336,7 +336,7 @@ async def test_a_reel_plays_in_the_lightbox(
         assert ranged
         await screenshot(page, "widget-reel", full_page=False)
         await page.keyboard.press("Escape")
-        assert await page.evaluate(f"() => {SHADOW}.querySelector('video').paused")
+        await page.wait_for_function(f"() => {SHADOW}.querySelector('video').paused")  # on close
     finally:
         path.write_bytes(original)
     assert page_errors == []
