@@ -36,7 +36,7 @@ promtool check rules deploy/monitoring/alerts.yml
 (cd deploy/monitoring && promtool test rules alerts.test.yml)
 
 echo "== compose specification schema =="
-"$BIN/check-jsonschema" --builtin-schema vendor.compose-spec deploy/docker-compose.yml
+"$BIN/check-jsonschema" --builtin-schema vendor.compose-spec deploy/docker-compose.yml deploy/docker-compose.s3.yml
 "$BIN/python" - <<'PY'
 import json, pathlib
 json.loads(pathlib.Path("deploy/monitoring/grafana-dashboard.json").read_text())

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
@@ -15,15 +16,18 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette_compress import CompressMiddleware
 from taskiq import InMemoryBroker
+from taskiq.exceptions import SendTaskError
 
 from instagram_service import __version__
 from instagram_service.accounts.routes import router as accounts_router
 from instagram_service.apikeys.routes import router as keys_router
+from instagram_service.body_limit import BodyLimitMiddleware
 from instagram_service.db import Database
 from instagram_service.dependencies_check import one_line
 from instagram_service.errors import ServiceError
 from instagram_service.feeds.routes import router as feeds_router
 from instagram_service.health import router as health_router
+from instagram_service.instagram_webhooks.routes import INSTAGRAM_WEBHOOK_PATH
 from instagram_service.instagram_webhooks.routes import router as instagram_webhooks_router
 from instagram_service.media.routes import router as images_router
 from instagram_service.migrate import upgrade
@@ -33,6 +37,7 @@ from instagram_service.posts.routes import admin as posts_router
 from instagram_service.posts.routes import public as gallery_router
 from instagram_service.settings import Settings, get_settings
 from instagram_service.sync.routes import router as sync_router
+from instagram_service.validation import validation_error_handler
 from instagram_service.web.cors import PublicCORSMiddleware
 from instagram_service.web.routes import router as web_router
 from instagram_service.webhooks.routes import router as webhooks_router
@@ -56,8 +61,9 @@ async def service_error_handler(_request: Request, exc: Exception) -> JSONRespon
 
 async def dependency_down_handler(request: Request, exc: Exception) -> JSONResponse:
     """PostgreSQL or Redis unreachable: 503 with the reason, one log line, no traceback."""
-    which = "redis" if isinstance(exc, RedisError) else "database"
-    detail = f"{which} unavailable: {one_line(exc)}"
+    which = "redis" if isinstance(exc, RedisError | SendTaskError) else "database"
+    cause = exc.__cause__ if isinstance(exc, SendTaskError) and exc.__cause__ else exc
+    detail = f"{which} unavailable: {one_line(cause)}"
     log.warning("request failed: a dependency is down", path=request.url.path, error=detail)
     return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
@@ -105,9 +111,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.db = database  # usable without the lifespan (tests on an ASGI transport)
     app.add_exception_handler(ServiceError, service_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     down_errors = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
-    for down in (*down_errors, RedisConnectionError, RedisTimeoutError):
+    for down in (*down_errors, RedisConnectionError, RedisTimeoutError, SendTaskError):
         app.add_exception_handler(down, dependency_down_handler)
+    # Innermost of the three: its 413s and 422s get the CORS headers and a request id.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        own_caps={INSTAGRAM_WEBHOOK_PATH: settings.webhook_max_body_bytes},
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

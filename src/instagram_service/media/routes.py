@@ -6,13 +6,13 @@ import re
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import update
 
 from instagram_service.db import Database
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
-from instagram_service.media.storage import local_storage
+from instagram_service.media.storage import media_storage
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
 from instagram_service.observability import get_logger
 from instagram_service.posts.service import get_post
@@ -70,13 +70,13 @@ async def _serve_or_redownload(
     version: str | None,
 ) -> Response:
     try:
-        return _serve(request, settings, row, variant, version)
+        return await _serve(request, settings, row, variant, version)
     except FileMissing:
         await _redownload(db, row)
         raise
 
 
-def _serve(
+async def _serve(
     request: Request,
     settings: Any,
     row: InstagramPost | PostMedia,
@@ -98,15 +98,24 @@ def _serve(
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
     media_type = CONTENT_TYPES.get(str(entry.get("format", "webp")), "application/octet-stream")
-    storage = local_storage(settings)
-    path = storage.path(key)
-    if not path.is_file():
-        raise FileMissing("the image file is missing from storage")
-    accel = storage.accel_redirect(key)
-    if accel is not None and _proxy_sends_files(request):
-        # nginx sends the file; to anyone else this empty body would be a cached empty image.
-        return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=media_type)
-    return FileResponse(path, media_type=media_type, headers=headers)
+    storage = media_storage(settings)
+    path = storage.local_path(key)
+    if path is not None:
+        if not path.is_file():
+            raise FileMissing("the image file is missing from storage")
+        accel = storage.accel_redirect(key)
+        if accel is not None and _proxy_sends_files(request):
+            # nginx sends the file; to anyone else this empty body would be a cached empty image.
+            return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=media_type)
+        return FileResponse(path, media_type=media_type, headers=headers)
+    # A bucket without IGS_MEDIA_PUBLIC_URL: streamed through (the README says why not a
+    # redirect to a presigned URL).
+    try:
+        size, chunks = await storage.open(key)
+    except FileNotFoundError:
+        raise FileMissing("the image file is missing from storage") from None
+    headers["Content-Length"] = str(size)
+    return StreamingResponse(chunks, media_type=media_type, headers=headers)
 
 
 def _proxy_sends_files(request: Request) -> bool:
@@ -162,9 +171,17 @@ async def avatar(
     account = await session.get(InstagramAccount, account_id)
     if account is None or not account.avatar_key:
         raise NotFound(f"no profile picture for account {account_id}")
-    path = local_storage(settings).path(account.avatar_key)
-    if not path.is_file():
-        raise FileMissing("the profile picture is missing from storage")
     current = account.avatar_key.rsplit("_", 1)[-1].split(".")[0]
     cache = "public, max-age=31536000, immutable" if v == current else "public, max-age=300"
+    storage = media_storage(settings)
+    path = storage.local_path(account.avatar_key)
+    if path is None:  # a bucket: streamed through, as images are
+        try:
+            size, chunks = await storage.open(account.avatar_key)
+        except FileNotFoundError:
+            raise FileMissing("the profile picture is missing from storage") from None
+        headers = {"Cache-Control": cache, "Content-Length": str(size)}
+        return StreamingResponse(chunks, media_type="image/webp", headers=headers)
+    if not path.is_file():
+        raise FileMissing("the profile picture is missing from storage")
     return FileResponse(path, media_type="image/webp", headers={"Cache-Control": cache})

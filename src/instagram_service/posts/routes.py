@@ -50,7 +50,7 @@ async def _gallery_response(
                 offset=offset,
             )
             page = GalleryPage(
-                items=[public_post(p, base) for p in posts],
+                items=[public_post(p, base, media_url=settings.media_public_url) for p in posts],
                 total=total,
                 limit=limit,
                 offset=offset,
@@ -143,8 +143,9 @@ async def get_post(
     """A post. Without a key: public posts only, public shape. With a key: any post, admin shape."""
     post = await service.get_post(session, post_id, public=key is None)
     if key is not None:
-        return admin_post(post, settings.public_base_url)
-    return public_post(post, public_base(request, settings))
+        return admin_post(post, settings.public_base_url, media_url=settings.media_public_url)
+    base = public_base(request, settings)
+    return public_post(post, base, media_url=settings.media_public_url)
 
 
 @admin.get("/posts", response_model=AdminPostPage)
@@ -167,7 +168,10 @@ async def list_posts(
         search=q, deleted=deleted, limit=limit, offset=offset,
     )  # fmt: skip
     return AdminPostPage(
-        items=[admin_post(p, settings.public_base_url) for p in posts],
+        items=[
+            admin_post(p, settings.public_base_url, media_url=settings.media_public_url)
+            for p in posts
+        ],
         total=total,
         limit=limit,
         offset=offset,

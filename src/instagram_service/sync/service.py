@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.db import get_or_404, utcnow
-from instagram_service.errors import BadRequest, NeedsReauth
+from instagram_service.errors import BadRequest, Conflict, NeedsReauth
 from instagram_service.models import (
     ACTIVE_STATUSES,
     InstagramAccount,
@@ -236,3 +236,16 @@ async def accounts_due(session: AsyncSession) -> list[tuple[InstagramAccount, Sy
         ):
             due.append((account, SyncType.INCREMENTAL))
     return due
+
+
+async def cancel_job(session: AsyncSession, job_id: int) -> SyncJob:
+    """Ends a PENDING or RUNNING job as FAILED ("cancelled"); a worker running it loses its
+    lease at its next heartbeat and stops, writing nothing more."""
+    job = await get_or_404(session, SyncJob, job_id, "sync job")
+    if job.status not in ACTIVE_STATUSES:
+        raise Conflict(f"job {job_id} is already {job.status.lower()}")
+    job.status = SyncStatus.FAILED
+    job.completed_at = utcnow()
+    job.error_message = "cancelled by an admin"
+    await session.flush()
+    return job

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import importlib
 
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from taskiq import AsyncBroker, InMemoryBroker, async_shared_broker
 
 from instagram_service.settings import Broker, get_settings
@@ -42,6 +46,11 @@ def _make_broker() -> AsyncBroker:
             consumer_id="0",
             idle_timeout=settings.job_heartbeat_timeout_s * 1000,
             retry_max_s=settings.redis_retry_max_s,
+            # A Redis that restarted leaves dead connections in the pool: reconnect and retry
+            # a command a few times instead of failing the first send after it is back.
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            health_check_interval=15,
         )
     return InMemoryBroker(await_inplace=False)
 
