@@ -126,3 +126,17 @@ def env_clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         if key.startswith("IGS_"):
             monkeypatch.delenv(key)
     return monkeypatch
+
+
+@pytest.fixture(scope="module")
+async def own_db(
+    request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Database]:
+    """A migrated database of the module's own, on the suite's backend: for routes that add
+    and delete accounts, which would disturb the shared synced data of tests/api."""
+    name = request.module.__name__.removeprefix("tests.").replace(".", "_")
+    async with separate_database(database_url, name, tmp_path_factory.mktemp(name)) as url:
+        database = Database(url)
+        await upgrade(database.engine)
+        yield database
+        await database.dispose()

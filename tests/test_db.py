@@ -32,7 +32,7 @@ from instagram_service.models import (
     SyncJob,
 )
 from tests.conftest import separate_database
-from tests.factories import make_account, make_post
+from tests.support.factories import make_account, make_post
 
 
 async def test_migrations_create_every_table(db: Database) -> None:

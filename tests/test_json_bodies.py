@@ -21,9 +21,9 @@ from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import ContentFilter
 from instagram_service.settings import Settings
 from tests.conftest import truncate_all
-from tests.emulated import emulated_settings
-from tests.factories import make_account, make_post
-from tests.webhooks.support import AppEnv, running_app
+from tests.support.emulated import emulated_settings
+from tests.support.factories import make_account, make_post
+from tests.support.webhooks import AppEnv, running_app
 
 HUGE = "__HUGE_NUMBER__"  # a placeholder string, replaced by a bare 1e999 in the body text
 

@@ -19,7 +19,7 @@ from instagram_service.app import create_app
 from instagram_service.db import Database
 from instagram_service.instagram_webhooks.routes import INSTAGRAM_WEBHOOK_PATH
 from instagram_service.settings import Settings
-from tests.factories import make_account, make_post
+from tests.support.factories import make_account, make_post
 
 CHUNK = 64 * 1024
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from instagram_service.models import InstagramAccount
 from instagram_service.security import EncryptionNotConfigured, TokenCipher, generate_fernet_key
 from instagram_service.settings import Settings
-from tests.factories import make_account
+from tests.support.factories import make_account
 
 TOKEN = "IGAArotationLongLivedToken0001"
 

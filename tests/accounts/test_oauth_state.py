@@ -20,8 +20,8 @@ from instagram_service.errors import BadRequest
 from instagram_service.models import InstagramAccount, OAuthState
 from instagram_service.settings import Settings
 from tests.conftest import truncate_all
-from tests.emulated import emulated_settings
-from tests.webhooks.support import AppEnv, running_app
+from tests.support.emulated import emulated_settings
+from tests.support.webhooks import AppEnv, running_app
 
 CONNECT = "/api/v1/accounts/connect"
 CALLBACK = "/api/v1/accounts/callback"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,22 +12,14 @@ from sqlalchemy import select, update
 from instagram_service.accounts.service import connect_account
 from instagram_service.accounts.tasks import refresh_tokens
 from instagram_service.db import Database, utcnow
-from instagram_service.emulator.generate import generate_scenario
-from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.errors import BadRequest
 from instagram_service.models import InstagramAccount, WebhookDelivery, WebhookSubscription
-from tests.emulated import Env, emulated_runtime
+from tests.support.emulated import Env, emulated_env
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorHandle]:
-    with running_emulator(generate_scenario(2, 3, seed=21)) as handle:
-        yield handle
-
-
-@pytest.fixture
-async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
-    async with emulated_runtime(emulator, clean_db, tmp_path) as e:
+async def env(clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
+    async with emulated_env(clean_db, tmp_path, accounts=2, posts=3, seed=21) as e:
         yield e
 
 

@@ -24,12 +24,11 @@ from instagram_service.app import create_app
 from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
-from instagram_service.migrate import upgrade
 from instagram_service.models import InstagramPost, MediaStatus
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.settings import Settings
-from tests.conftest import separate_database, truncate_all
-from tests.emulated import emulated_runtime, emulated_settings
+from tests.conftest import truncate_all
+from tests.support.emulated import emulated_env, emulated_settings
 
 Headers = dict[str, str]
 
@@ -78,7 +77,7 @@ async def load_posts(db: Database) -> dict[int, InstagramPost]:
 
 async def _sync_all(emulator: EmulatorHandle, db: Database, tmp: Path) -> dict[str, int]:
     accounts = {}
-    async with emulated_runtime(emulator, db, tmp, media=True) as env:
+    async with emulated_env(db, tmp, emulator=emulator, media=True) as env:
         for index in range(len(emulator.state.scenario.accounts)):
             account = await env.connect(index)
             job = await env.sync(account.id)
@@ -169,17 +168,3 @@ def cli_command() -> list[str]:
 
 def public_ids(data: Data) -> set[int]:
     return set(data.posts) - data.hidden
-
-
-@pytest.fixture(scope="module")
-async def own_db(
-    request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Database]:
-    """A migrated database of the module's own, on the suite's backend: for routes that add
-    and delete accounts, which would disturb the package's shared synced data."""
-    name = request.module.__name__.rsplit(".", 1)[-1]
-    async with separate_database(database_url, name, tmp_path_factory.mktemp(name)) as url:
-        database = Database(url)
-        await upgrade(database.engine)
-        yield database
-        await database.dispose()

@@ -32,7 +32,7 @@ from instagram_service.models import ContentFilter, MediaStatus
 from instagram_service.settings import Settings
 from tests.api.conftest import cli_command, free_port
 from tests.conftest import TOKEN_KEY
-from tests.factories import make_account, make_post
+from tests.support.factories import make_account, make_post
 
 FAKE_VARIANTS = {
     name: {"key": f"{name}/fuzz.webp", "width": 300, "height": 300, "format": "webp"}

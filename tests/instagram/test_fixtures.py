@@ -26,7 +26,7 @@ from instagram_service.instagram import (
 from instagram_service.instagram.errors import error_from_response
 from instagram_service.instagram.usage import parse_usage_headers
 from instagram_service.settings import Settings
-from tests.shared_fixtures import SHARED_FIXTURES
+from tests.support.fixtures import SHARED_FIXTURES
 
 # shared/ sits beside the repository (here and in CI).
 FIXTURES = SHARED_FIXTURES / "instagram-api"

@@ -14,7 +14,7 @@ from instagram_service.instagram import InstagramClient, MediaNotFound, RateLimi
 from instagram_service.instagram.errors import InstagramError, error_from_response
 from instagram_service.instagram.schemas import IGChild, IGMedia, IGUser
 from instagram_service.settings import ApiFlavour, Settings
-from tests.shared_fixtures import SHARED_FIXTURES
+from tests.support.fixtures import SHARED_FIXTURES
 
 FIXTURES = SHARED_FIXTURES / "instagram-api"
 pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared fixtures not found")

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from instagram_service.settings import Settings, StorageKind
 from tests.media.s3_server import create_bucket, moto_server
-from tests.shared_fixtures import SHARED_FIXTURES
+from tests.support.fixtures import SHARED_FIXTURES
 
 FIXTURES = SHARED_FIXTURES / "images"
 

@@ -11,8 +11,8 @@ from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.media.imaging import avif_supported
-from tests.emulated import emulated_settings
-from tests.webhooks.support import drain, running_app
+from tests.support.emulated import emulated_settings
+from tests.support.webhooks import drain, running_app
 
 pytestmark = pytest.mark.skipif(not avif_supported(), reason="Pillow without AVIF")
 

@@ -16,8 +16,8 @@ import pytest
 from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
-from tests.emulated import emulated_settings
-from tests.webhooks.support import drain, running_app
+from tests.support.emulated import emulated_settings
+from tests.support.webhooks import drain, running_app
 
 NGINX_MARK = {"X-Sendfile-Type": "X-Accel-Redirect"}
 

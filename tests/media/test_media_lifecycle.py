@@ -29,9 +29,9 @@ from instagram_service.posts.visibility import is_public
 from instagram_service.sync import ports
 from instagram_service.sync.ports import DefaultModerator, MediaPort, NoMedia
 from instagram_service.sync.upsert import upsert_post
-from tests.emulated import Env, emulated_runtime
-from tests.factories import make_account
-from tests.shared_fixtures import SHARED_FIXTURES
+from tests.support.emulated import Env, emulated_env
+from tests.support.factories import make_account
+from tests.support.fixtures import SHARED_FIXTURES
 
 IMAGE = "18000050000008"  # a plain image post
 ALBUM = "18000050000006"  # IMAGE, VIDEO, IMAGE, VIDEO; made VIDEO, VIDEO, IMAGE, VIDEO below
@@ -64,8 +64,8 @@ def video_first() -> Iterator[EmulatorHandle]:
 
 @pytest.fixture
 async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
-    async with emulated_runtime(
-        emulator, clean_db, tmp_path, media=True, image_workers=1, embedded_scheduler=False
+    async with emulated_env(
+        clean_db, tmp_path, emulator=emulator, media=True, image_workers=1, embedded_scheduler=False
     ) as e:
         yield e
 
@@ -74,7 +74,9 @@ async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> A
 async def albums_env(
     video_first: EmulatorHandle, clean_db: Database, tmp_path: Path
 ) -> AsyncIterator[Env]:
-    async with emulated_runtime(video_first, clean_db, tmp_path, media=True, image_workers=1) as e:
+    async with emulated_env(
+        clean_db, tmp_path, emulator=video_first, media=True, image_workers=1
+    ) as e:
         yield e
 
 
@@ -308,10 +310,10 @@ async def test_cleanup_reaches_the_children_of_an_album_without_own_image(env: E
 async def test_a_video_failure_never_fails_the_image(
     emulator: EmulatorHandle, clean_db: Database, tmp_path: Path
 ) -> None:
-    async with emulated_runtime(
-        emulator,
+    async with emulated_env(
         clean_db,
         tmp_path,
+        emulator=emulator,
         media=True,
         image_workers=1,
         download_videos=True,
@@ -343,8 +345,8 @@ async def test_a_video_failure_never_fails_the_image(
 async def test_expired_video_links_are_refreshed(
     emulator: EmulatorHandle, clean_db: Database, tmp_path: Path
 ) -> None:
-    async with emulated_runtime(
-        emulator, clean_db, tmp_path, media=True, image_workers=1, download_videos=True
+    async with emulated_env(
+        clean_db, tmp_path, emulator=emulator, media=True, image_workers=1, download_videos=True
     ) as env:
         account = await env.connect()
         await _with_media(env, NoMedia(), account.id)
@@ -369,7 +371,7 @@ async def test_expired_video_links_are_refreshed(
 async def test_an_account_can_opt_out_of_video_downloads(
     emulator: EmulatorHandle, clean_db: Database, tmp_path: Path
 ) -> None:
-    async with emulated_runtime(
+    async with emulated_env(
         emulator, clean_db, tmp_path, media=True, image_workers=1, download_videos=True
     ) as env:
         account = await env.connect()

@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from instagram_service.media.storage import content_key, media_storage
+from instagram_service.media.storage import content_key
+from instagram_service.media.stores import media_storage
 from instagram_service.settings import Settings
 
 CLI = [sys.executable, "-m", "instagram_service.cli"]

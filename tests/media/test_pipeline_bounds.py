@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from instagram_service.db import Database
-from instagram_service.emulator.generate import generate_scenario
-from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.media.pipeline import MediaPipeline
 from instagram_service.models import SyncStatus
 from instagram_service.sync import ports
-from tests.emulated import Env, emulated_runtime
+from tests.support.emulated import Env, emulated_env
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorHandle]:
-    with running_emulator(generate_scenario(1, 30, seed=8)) as handle:
-        yield handle
-
-
-@pytest.fixture
-async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
-    async with emulated_runtime(
-        emulator, clean_db, tmp_path, media=True, image_workers=1, download_concurrency=1,
-        page_size=30, embedded_scheduler=False,
+async def env(clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
+    async with emulated_env(
+        clean_db, tmp_path, accounts=1, posts=30, seed=8, media=True, image_workers=1,
+        download_concurrency=1, page_size=30, embedded_scheduler=False,
     ) as e:  # fmt: skip
         yield e
 

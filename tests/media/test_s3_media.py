@@ -20,14 +20,15 @@ from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.media.cleanup import cleanup_deleted_media
 from instagram_service.media.orphans import referenced_keys, sweep_orphans
 from instagram_service.media.s3_storage import S3Storage
-from instagram_service.media.storage import Storage, StorageUnavailable, media_storage
+from instagram_service.media.storage import Storage, StorageUnavailable
+from instagram_service.media.stores import media_storage
 from instagram_service.models import InstagramPost, MediaStatus, SyncStatus
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.posts.visibility import is_public
 from instagram_service.settings import Settings
 from instagram_service.sync import ports
-from tests.emulated import Env, emulated_runtime
 from tests.media.s3_server import allow_public_reads, free_port, moto_server
+from tests.support.emulated import Env, emulated_env
 
 S3_FIELDS = (
     "storage",
@@ -72,7 +73,9 @@ async def demo_env(
     demo_emulator: EmulatorHandle, clean_db: Database, tmp_path: Path, s3_settings: Settings
 ) -> AsyncIterator[Env]:
     overrides = s3_overrides(s3_settings, embedded_scheduler=False)
-    async with emulated_runtime(demo_emulator, clean_db, tmp_path, media=True, **overrides) as e:
+    async with emulated_env(
+        clean_db, tmp_path, emulator=demo_emulator, media=True, **overrides
+    ) as e:
         yield e
 
 
@@ -81,7 +84,9 @@ async def small_env(
     small_emulator: EmulatorHandle, clean_db: Database, tmp_path: Path, s3_settings: Settings
 ) -> AsyncIterator[Env]:
     overrides = s3_overrides(s3_settings, embedded_scheduler=False, image_workers=1)
-    async with emulated_runtime(small_emulator, clean_db, tmp_path, media=True, **overrides) as e:
+    async with emulated_env(
+        clean_db, tmp_path, emulator=small_emulator, media=True, **overrides
+    ) as e:
         yield e
 
 

@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from instagram_service.media.s3_storage import S3Storage, s3_config
-from instagram_service.media.storage import LocalStorage, media_storage
+from instagram_service.media.storage import LocalStorage
+from instagram_service.media.stores import media_storage
 from instagram_service.settings import Settings, StorageKind, settings_error_message
 
 AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")

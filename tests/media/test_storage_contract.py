@@ -11,10 +11,10 @@ from instagram_service.media.imaging import ImageOptions, process_image
 from instagram_service.media.storage import (
     InvalidKey,
     Storage,
-    media_storage,
     remove_files,
     store_processed,
 )
+from instagram_service.media.stores import media_storage
 from instagram_service.settings import Settings
 from tests.media.conftest import fixture_bytes
 

@@ -8,8 +8,8 @@ from instagram_service.db import Database, utcnow
 from instagram_service.models import ContentFilter, InstagramPost
 from instagram_service.moderation.rerun import rerun_moderation
 from instagram_service.settings import Settings
-from tests.factories import make_account, make_post
-from tests.moderation.support import filter_fields
+from tests.support.factories import make_account, make_post
+from tests.support.moderation import filter_fields
 
 
 async def test_rerun_applies_new_rules_and_keeps_admin_decisions(

@@ -22,9 +22,9 @@ from instagram_service.moderation.rerun_status import (
     StatusStore,
 )
 from instagram_service.settings import Settings
-from tests.factories import make_account, make_post
-from tests.moderation.support import filter_fields
-from tests.webhooks.support import (
+from tests.support.factories import make_account, make_post
+from tests.support.moderation import filter_fields
+from tests.support.webhooks import (
     AppEnv,
     Receiver,
     drain,

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from instagram_service.db import Database
-from instagram_service.emulator.generate import generate_scenario
-from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import ContentFilter, InstagramPost, SyncStatus, SyncType
 from instagram_service.moderation import service
 from instagram_service.moderation.schemas import PostPatch
-from tests.emulated import Env, emulated_runtime
-from tests.moderation.support import filter_fields
+from tests.support.emulated import Env, emulated_env
+from tests.support.moderation import filter_fields
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorHandle]:
-    with running_emulator(generate_scenario(1, 8, seed=31)) as handle:
-        yield handle
-
-
-@pytest.fixture
-async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
-    async with emulated_runtime(emulator, clean_db, tmp_path) as e:
+async def env(clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
+    async with emulated_env(clean_db, tmp_path, accounts=1, posts=8, seed=31) as e:
         yield e
 
 

@@ -14,7 +14,7 @@ from instagram_service.db import Database
 from instagram_service.models import InstagramPost
 from instagram_service.moderation.routes import router
 from instagram_service.settings import Settings
-from tests.factories import make_account, make_post
+from tests.support.factories import make_account, make_post
 
 Keys = dict[str, dict[str, str]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from instagram_service.settings import Settings
-from tests.moderation.support import content_filter, decide
+from tests.support.moderation import content_filter, decide
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from instagram_service.moderation.moderator import RulesModeration
 from instagram_service.settings import Settings
 from instagram_service.sync.ports import ModerationPort
 from instagram_service.sync.upsert import upsert_post
-from tests.factories import make_account, make_post
-from tests.moderation.support import filter_fields
+from tests.support.factories import make_account, make_post
+from tests.support.moderation import filter_fields
 
 
 async def add_filter(session: AsyncSession, **fields: object) -> ContentFilter:

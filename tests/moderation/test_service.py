@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.errors import NotFound
-from instagram_service.models import InstagramPost
 from instagram_service.moderation import service
 from instagram_service.moderation.schemas import (
     FilterCreate,
     FilterUpdate,
-    ModerationStatus,
     PostPatch,
 )
 from instagram_service.settings import Settings
-from tests.factories import make_account, make_post
+from tests.support.factories import make_account, make_post
 
 
 async def test_filter_crud(session: AsyncSession) -> None:
@@ -104,28 +100,3 @@ async def test_bulk_moderation_is_all_or_nothing(session: AsyncSession) -> None:
     with pytest.raises(NotFound, match="posts not found: 999998, 999999"):
         await service.bulk_moderate(session, [post.id, 999_999, 999_998], "approve")
     assert post.is_approved is None
-
-
-async def test_list_posts_by_status(session: AsyncSession) -> None:
-    account = await make_account(session)
-    start = datetime(2030, 1, 1, tzinfo=UTC)
-
-    async def at(hours: int, **fields: object) -> InstagramPost:
-        return await make_post(session, account, posted_at=start + timedelta(hours=hours), **fields)
-
-    pending_old = await at(1, is_approved=None)
-    pending_new = await at(2, is_approved=None)
-    approved = await at(3, is_approved=True)
-    rejected = await at(4, is_approved=False)
-    await at(5, is_approved=None, deleted_at=start)
-
-    async def ids(status: ModerationStatus | None, **page: int) -> list[int]:
-        rows = await service.list_posts_by_status(session, status, **page)
-        return [row.id for row in rows if row.account_id == account.id]
-
-    assert await ids(ModerationStatus.PENDING) == [pending_new.id, pending_old.id]
-    assert await ids(ModerationStatus.APPROVED) == [approved.id]
-    assert await ids(ModerationStatus.REJECTED) == [rejected.id]
-    assert await ids(None) == [rejected.id, approved.id, pending_new.id, pending_old.id]
-    assert await ids(ModerationStatus.PENDING, limit=1, offset=1) == [pending_old.id]
-    assert await service.count_posts_by_status(session, ModerationStatus.PENDING) >= 2

@@ -16,7 +16,7 @@ from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import InstagramAccount, InstagramPost, SyncStatus, SyncType
 from instagram_service.sync.engine import Progress
-from tests.emulated import Env, emulated_runtime
+from tests.support.emulated import Env, emulated_env
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def small_emulator() -> Iterator[EmulatorHandle]:
 async def env(
     small_emulator: EmulatorHandle, clean_db: Database, tmp_path: Path
 ) -> AsyncIterator[Env]:
-    async with emulated_runtime(small_emulator, clean_db, tmp_path, page_size=25) as e:
+    async with emulated_env(clean_db, tmp_path, emulator=small_emulator, page_size=25) as e:
         yield e
 
 
@@ -62,7 +62,7 @@ def recorded_writes(db: Database) -> Iterator[list[str]]:
 async def test_full_sync_of_1000_then_second_changes_nothing(
     emulator_1000: EmulatorHandle, clean_db: Database, tmp_path: Path
 ) -> None:
-    async with emulated_runtime(emulator_1000, clean_db, tmp_path, page_size=100) as env:
+    async with emulated_env(clean_db, tmp_path, emulator=emulator_1000, page_size=100) as env:
         account = await env.connect()
         emulator_1000.state.reset_stats()
         job = await env.sync(account.id, SyncType.FULL)

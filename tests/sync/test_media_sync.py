@@ -22,7 +22,7 @@ from instagram_service.models import (
 from instagram_service.sync import ports
 from instagram_service.sync.engine import Progress
 from instagram_service.sync.ports import NoMedia
-from tests.emulated import Env, emulated_runtime
+from tests.support.emulated import Env, emulated_env
 
 
 @pytest.fixture
@@ -33,7 +33,9 @@ def emulator() -> Iterator[EmulatorHandle]:
 
 @pytest.fixture
 async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
-    async with emulated_runtime(emulator, clean_db, tmp_path, media=True, image_workers=1) as e:
+    async with emulated_env(
+        clean_db, tmp_path, emulator=emulator, media=True, image_workers=1
+    ) as e:
         yield e
 
 
@@ -121,8 +123,8 @@ async def test_expired_links_are_refreshed_through_the_api(env: Env) -> None:
 async def test_videos_are_kept_when_asked(
     emulator: EmulatorHandle, clean_db: Database, tmp_path: Path
 ) -> None:
-    async with emulated_runtime(
-        emulator, clean_db, tmp_path, media=True, image_workers=1, download_videos=True
+    async with emulated_env(
+        clean_db, tmp_path, emulator=emulator, media=True, image_workers=1, download_videos=True
     ) as env:
         account = await env.connect()
         job = await env.sync(account.id)

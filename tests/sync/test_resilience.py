@@ -4,7 +4,7 @@ a job taken over by another worker stops writing, and the rate-limit budget is p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,8 +12,6 @@ import pytest
 from sqlalchemy import select, update
 
 from instagram_service.db import Database, utcnow
-from instagram_service.emulator.generate import generate_scenario
-from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.ratelimit import MemoryLimitStore, RateLimiter
 from instagram_service.models import (
@@ -29,20 +27,14 @@ from instagram_service.sync.engine import SyncContext, run_sync_job
 from instagram_service.sync.service import failure_backoff
 from instagram_service.sync.tasks import scheduler_tick
 from instagram_service.worker.broker import broker, import_task_modules
-from tests.emulated import Env, emulated_runtime
+from tests.support.emulated import Env, emulated_env
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorHandle]:
-    with running_emulator(generate_scenario(1, 40, seed=5)) as handle:
-        yield handle
-
-
-@pytest.fixture
-async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
+async def env(clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
     import_task_modules()
     await broker.startup()
-    async with emulated_runtime(emulator, clean_db, tmp_path, page_size=10) as e:
+    async with emulated_env(clean_db, tmp_path, accounts=1, posts=40, seed=5, page_size=10) as e:
         yield e
         await broker.wait_all()
 

@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from instagram_service.db import Database
-from instagram_service.emulator.generate import generate_scenario
-from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import SyncType, WebhookDelivery, WebhookSubscription
 from instagram_service.worker.broker import broker, import_task_modules
-from tests.emulated import Env, emulated_runtime
+from tests.support.emulated import Env, emulated_env
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorHandle]:
-    with running_emulator(generate_scenario(1, 6, seed=9)) as handle:
-        yield handle
-
-
-@pytest.fixture
-async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
+async def env(clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
     import_task_modules()
     await broker.startup()
-    async with emulated_runtime(
-        emulator, clean_db, tmp_path, media=True, image_workers=1,
+    async with emulated_env(
+        clean_db, tmp_path, accounts=1, posts=6, seed=9, media=True, image_workers=1,
         webhook_allow_private_targets=True, webhook_retry_inline_max_s=0,
     ) as e:  # fmt: skip
         async with e.db.session() as session:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,36 +17,28 @@ from sqlalchemy import select, update
 
 from instagram_service.accounts.service import get_account
 from instagram_service.db import Database, utcnow
-from instagram_service.emulator.generate import generate_scenario
-from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.models import InstagramAccount, SyncJob, SyncStatus, SyncType
 from instagram_service.sync import service
 from instagram_service.sync.tasks import scheduler_tick
 from instagram_service.worker.broker import broker, import_task_modules
 from tests.conftest import TOKEN_KEY
-from tests.emulated import Env, emulated_runtime
+from tests.support.emulated import Env, emulated_env
 
 
 async def trigger_and_kick(env: Env, account_id: int, sync_type: SyncType) -> int:
     """Create (or find) the account's job and queue it after the commit; returns its id."""
     async with env.db.session() as session:
         account = await get_account(session, account_id)
-        job, _ = await service.queue_sync(session, account, sync_type)
+        job, _ = await service.trigger_sync(session, account, sync_type, queue=True)
         return job.id
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorHandle]:
-    with running_emulator(generate_scenario(3, 40, seed=11)) as handle:
-        yield handle
-
-
-@pytest.fixture
-async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
+async def env(clean_db: Database, tmp_path: Path) -> AsyncIterator[Env]:
     import_task_modules()
     await broker.startup()
-    async with emulated_runtime(emulator, clean_db, tmp_path, page_size=25) as e:
+    async with emulated_env(clean_db, tmp_path, accounts=3, posts=40, seed=11, page_size=25) as e:
         yield e
 
 

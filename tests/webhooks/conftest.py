@@ -6,14 +6,8 @@ import pytest
 
 from instagram_service.db import Database
 from instagram_service.settings import Settings
-from tests.webhooks.support import AppEnv, running_app, webhook_settings
-
-
-@pytest.fixture
-async def env(settings: Settings, clean_db: Database) -> AsyncIterator[AppEnv]:
-    """The app with its lifespan (runtime, in-process broker), on an ASGI transport."""
-    async with running_app(webhook_settings(settings), clean_db) as app_env:
-        yield app_env
+from tests.support.webhooks import AppEnv, running_app, webhook_settings
+from tests.support.webhooks import app_env as env  # noqa: F401 (the fixture)
 
 
 @pytest.fixture

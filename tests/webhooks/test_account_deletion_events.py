@@ -9,8 +9,8 @@ import pytest
 
 from instagram_service.db import utcnow
 from instagram_service.models import MediaStatus
-from tests.factories import make_account, make_post
-from tests.webhooks.support import AppEnv, Receiver, deliveries, drain, running_receiver
+from tests.support.factories import make_account, make_post
+from tests.support.webhooks import AppEnv, Receiver, deliveries, drain, running_receiver
 
 EVENTS = ["post.removed", "gallery.changed"]
 

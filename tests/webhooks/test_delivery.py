@@ -23,8 +23,8 @@ from instagram_service.posts.schemas import public_post_dict
 from instagram_service.security import TokenCipher
 from instagram_service.settings import Settings
 from instagram_service.webhooks.tasks import sweep
-from tests.factories import make_account, make_post
-from tests.webhooks.support import (
+from tests.support.factories import make_account, make_post
+from tests.support.webhooks import (
     CALLBACK,
     AppEnv,
     Receiver,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from instagram_service.events.outbox import record_gallery_changed
-from tests.webhooks.support import (
+from tests.support.webhooks import (
     AppEnv,
     Receiver,
     drain,

@@ -13,7 +13,7 @@ from instagram_service.models import WebhookSubscription
 from instagram_service.security import TokenCipher
 from instagram_service.settings import Settings
 from instagram_service.webhooks.targets import TargetRefused, check_target
-from tests.webhooks.support import AppEnv, running_app, webhook_settings
+from tests.support.webhooks import AppEnv, running_app, webhook_settings
 
 BASE = "/api/v1/webhook-subscriptions"
 PUBLIC_URL = "https://93.184.215.14/hooks/instagram"  # an IP literal: no DNS needed

@@ -18,6 +18,7 @@ from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
 from instagram_service.instagram.token_shape import token_shape_problem
 from instagram_service.kit.pagination import MAX_ID
+from instagram_service.media.storage import variant_keys
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
 from instagram_service.posts.changes import record_gone_from_gallery
 from instagram_service.security import TokenCipher
@@ -129,14 +130,13 @@ async def delete_account(session: AsyncSession, account_id: int) -> list[str]:
         )
     ).all()
     await record_gone_from_gallery(session, posts, f"account @{account.username} deleted")
-    keys: list[str] = []
+    keys: set[str] = set()
     for post in posts:
         rows: list[InstagramPost | PostMedia] = [post, *post.children]
-        for row in rows:
-            keys += [str(v["key"]) for v in (row.variants or {}).values() if "key" in v]
+        keys.update(*(variant_keys(row.variants) for row in rows))
     await session.delete(account)
     await session.flush()
-    return keys
+    return sorted(keys)
 
 
 async def mark_needs_reauth(session: AsyncSession, account: InstagramAccount, reason: str) -> None:

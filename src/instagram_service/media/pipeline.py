@@ -1,4 +1,4 @@
-"""The sync engine's media seam: download each image once, make variants, record results.
+"""The media port the sync plugs in: download each image once, make variants, record results.
 
 A post's own image (a video's cover, an album's first image child) and each carousel child
 are one "target" each. A failure is recorded on its row and on the post (`sync_error`,
@@ -31,11 +31,11 @@ from instagram_service.media.storage import (
     Storage,
     StoredImage,
     content_key,
-    media_storage,
     remove_files,
     store_processed,
     variant_keys,
 )
+from instagram_service.media.stores import media_storage
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
 from instagram_service.models.media_sources import album_image_url, own_image_url, still_url
 from instagram_service.observability import IMAGES_PROCESSED, get_logger

@@ -8,6 +8,7 @@ from instagram_service.models.base import Base
 from instagram_service.models.content_filter import ContentFilter
 from instagram_service.models.feed import Feed
 from instagram_service.models.image_fields import MediaStatus
+from instagram_service.models.moderation_status import ModerationStatus
 from instagram_service.models.oauth_state import OAuthState
 from instagram_service.models.post import ADMIN_TEXT_FIELDS, MANUAL_FIELDS, InstagramPost
 from instagram_service.models.post_media import PostMedia
@@ -29,6 +30,7 @@ __all__ = [
     "InstagramAccount",
     "InstagramPost",
     "MediaStatus",
+    "ModerationStatus",
     "OAuthState",
     "PostMedia",
     "SyncJob",

@@ -20,7 +20,6 @@ from instagram_service.moderation.rerun_status import (
     queue_rerun,
 )
 from instagram_service.moderation.schemas import (
-    AdminPostOut,
     BulkModeration,
     BulkModerationOut,
     FilterCreate,
@@ -31,6 +30,7 @@ from instagram_service.moderation.schemas import (
     RerunOut,
 )
 from instagram_service.posts.changes import public_state, record_admin_changes
+from instagram_service.posts.schemas import AdminPost, admin_post
 
 router = APIRouter(prefix="/api/v1", tags=["moderation"], responses=ADMIN_ERRORS)
 
@@ -71,17 +71,17 @@ async def delete_filter(filter_id: IdPath, session: SessionDep, _: AdminKey) -> 
     return Response(status_code=204)
 
 
-@router.patch("/posts/{post_id}", response_model=AdminPostOut, responses=NOT_FOUND)
+@router.patch("/posts/{post_id}", response_model=AdminPost, responses=NOT_FOUND)
 async def update_post(
     post_id: IdPath, body: PostPatch, session: SessionDep, settings: SettingsDep, _: AdminKey
-) -> AdminPostOut:
+) -> AdminPost:
     """Set moderation fields by hand; the rules and later syncs leave them alone."""
     before = await public_state(session, [post_id])
     post = await service.update_post(session, post_id, body)
     await record_admin_changes(
         session, before, base_url=settings.public_base_url, media_url=settings.media_public_url
     )
-    return AdminPostOut.from_post(post)
+    return admin_post(post, settings.public_base_url, media_url=settings.media_public_url)
 
 
 @router.post("/posts/bulk-moderation", response_model=BulkModerationOut, responses=NOT_FOUND)
@@ -97,17 +97,17 @@ async def bulk_moderation(
     return BulkModerationOut(action=body.action, updated=len(ids), ids=ids)
 
 
-@router.post("/posts/{post_id}/reset-moderation", response_model=AdminPostOut, responses=NOT_FOUND)
+@router.post("/posts/{post_id}/reset-moderation", response_model=AdminPost, responses=NOT_FOUND)
 async def reset_moderation(
     post_id: IdPath, session: SessionDep, settings: SettingsDep, _: AdminKey
-) -> AdminPostOut:
+) -> AdminPost:
     """Forget the admin's decisions on a post and apply the rules again now."""
     before = await public_state(session, [post_id])
     post = await service.reset_moderation(session, settings, post_id)
     await record_admin_changes(
         session, before, base_url=settings.public_base_url, media_url=settings.media_public_url
     )
-    return AdminPostOut.from_post(post)
+    return admin_post(post, settings.public_base_url, media_url=settings.media_public_url)
 
 
 @router.post(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,7 +18,7 @@ from pydantic import (
 
 from instagram_service.kit.openapi import examples
 from instagram_service.kit.pagination import MAX_ID, Page
-from instagram_service.models import ContentFilter, InstagramPost
+from instagram_service.models import ContentFilter
 from instagram_service.moderation.categories import Category
 from instagram_service.moderation.seed_names import categorize_from_seed, seed_output
 from instagram_service.moderation.text import clean_hashtag, phrase
@@ -204,18 +203,6 @@ class FilterPage(Page):
     items: list[FilterOut]
 
 
-class ModerationStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-    @classmethod
-    def of(cls, is_approved: bool | None) -> ModerationStatus:
-        if is_approved is None:
-            return cls.PENDING
-        return cls.APPROVED if is_approved else cls.REJECTED
-
-
 class PostPatch(BaseModel):
     """Admin decisions; each moderation field given here sticks until a reset."""
 
@@ -239,76 +226,6 @@ class PostPatch(BaseModel):
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
-
-
-class AdminPostOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "id": 12,
-                "instagram_id": "17895695668004550",
-                "permalink": "https://www.instagram.com/p/C3xYz1AbCdE/",
-                "caption": "New glaze, same bowl. #ceramics #handmade",
-                "hashtags": ["ceramics", "handmade"],
-                "like_count": 128,
-                "comments_count": 7,
-                "is_approved": True,
-                "status": "approved",
-                "is_featured": True,
-                "gallery_category": "portfolio",
-                "display_order": 0,
-                "alt_text": "A ceramic bowl on a linen tablecloth",
-                "manual_fields": ["is_featured"],
-                "moderation_reason": {
-                    "approval": "default: approve (no rule rejected it)",
-                    "featured": "admin",
-                    "category": "default: keyword map (portfolio: 'glaze')",
-                },
-                "posted_at": "2024-05-02T09:30:00Z",
-                "deleted_at": None,
-            }
-        )
-    )
-
-    id: int
-    instagram_id: str
-    permalink: str | None
-    caption: str | None
-    hashtags: list[str]
-    like_count: int | None
-    comments_count: int | None
-    is_approved: bool | None
-    status: ModerationStatus = Field(description="pending, approved or rejected.")
-    is_featured: bool
-    gallery_category: str
-    display_order: int
-    alt_text: str | None
-    manual_fields: list[str]
-    moderation_reason: dict[str, Any]
-    posted_at: datetime
-    deleted_at: datetime | None
-
-    @classmethod
-    def from_post(cls, post: InstagramPost) -> AdminPostOut:
-        return cls(
-            id=post.id,
-            instagram_id=post.instagram_id,
-            permalink=post.permalink,
-            caption=post.caption,
-            hashtags=list(post.hashtags or ()),
-            like_count=post.like_count,
-            comments_count=post.comments_count,
-            is_approved=post.is_approved,
-            status=ModerationStatus.of(post.is_approved),
-            is_featured=post.is_featured,
-            gallery_category=post.gallery_category,
-            display_order=post.display_order,
-            alt_text=post.alt_text,
-            manual_fields=list(post.manual_fields or ()),
-            moderation_reason=dict(post.moderation_reason or {}),
-            posted_at=post.posted_at,
-            deleted_at=post.deleted_at,
-        )
 
 
 class BulkModeration(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +21,6 @@ from instagram_service.moderation.moderator import REASON_KEYS, RulesModerator, 
 from instagram_service.moderation.schemas import (
     FilterCreate,
     FilterUpdate,
-    ModerationStatus,
     PostPatch,
 )
 from instagram_service.settings import Settings
@@ -77,7 +76,7 @@ async def get_post(session: AsyncSession, post_id: int) -> InstagramPost:
     post = await session.scalar(
         select(InstagramPost)
         .where(InstagramPost.id == post_id)
-        .options(selectinload(InstagramPost.account))
+        .options(selectinload(InstagramPost.account), selectinload(InstagramPost.children))
     )
     if post is None:
         raise NotFound(f"post {post_id} not found")
@@ -133,28 +132,3 @@ async def bulk_moderate(
         _set_by_admin(post, {"is_approved": action == "approve"})
     await session.flush()
     return wanted
-
-
-def _status_filter(status: ModerationStatus) -> ColumnElement[bool]:
-    if status is ModerationStatus.PENDING:
-        return InstagramPost.is_approved.is_(None)
-    return InstagramPost.is_approved.is_(status is ModerationStatus.APPROVED)
-
-
-async def list_posts_by_status(
-    session: AsyncSession, status: ModerationStatus | None, limit: int = 50, offset: int = 0
-) -> Sequence[InstagramPost]:
-    """Not-deleted posts by moderation status (all if None), newest first."""
-    query = select(InstagramPost).where(InstagramPost.deleted_at.is_(None))
-    if status is not None:
-        query = query.where(_status_filter(status))
-    query = query.order_by(InstagramPost.posted_at.desc(), InstagramPost.id.desc())
-    return (await session.scalars(query.limit(limit).offset(offset))).all()
-
-
-async def count_posts_by_status(session: AsyncSession, status: ModerationStatus | None) -> int:
-    query = select(func.count()).select_from(InstagramPost)
-    query = query.where(InstagramPost.deleted_at.is_(None))
-    if status is not None:
-        query = query.where(_status_filter(status))
-    return int(await session.scalar(query) or 0)

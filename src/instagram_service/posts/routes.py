@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query, Request, Response
 from instagram_service.apikeys.auth import OptionalKey, ReadKey
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND, UNAUTHORIZED
-from instagram_service.kit.pagination import next_offset
+from instagram_service.kit.pagination import Limit, Offset, page_of
+from instagram_service.models import ModerationStatus
 from instagram_service.posts import service
 from instagram_service.posts.http import CachedGalleryRoute, from_cache, public_base
 from instagram_service.posts.schemas import (
@@ -49,13 +50,8 @@ async def _gallery_response(
                 limit=limit,
                 offset=offset,
             )
-            page = GalleryPage(
-                items=[public_post(p, base, media_url=settings.media_public_url) for p in posts],
-                total=total,
-                limit=limit,
-                offset=offset,
-                next_offset=next_offset(offset, limit, total),
-            )
+            items = [public_post(p, base, media_url=settings.media_public_url) for p in posts]
+            page = page_of(GalleryPage, items, total, limit=limit, offset=offset)
         return page.model_dump_json().encode()
 
     return await from_cache(request, db, settings, key, build)
@@ -159,21 +155,16 @@ async def list_posts(
     account: str | None = Query(None, max_length=64),
     q: str | None = Query(None, max_length=200, description="Text search in captions."),
     deleted: bool = Query(False, description="List soft-deleted posts instead."),
-    limit: int = Query(50, ge=1, le=100),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> AdminPostPage:
     """All posts with moderation details; `status=pending` is the moderation queue."""
+    wanted = ModerationStatus(status) if status else None
     posts, total = await service.admin_posts(
-        session, status=status, category=category, featured=featured, account=account,
+        session, status=wanted, category=category, featured=featured, account=account,
         search=q, deleted=deleted, limit=limit, offset=offset,
     )  # fmt: skip
-    return AdminPostPage(
-        items=[
-            admin_post(p, settings.public_base_url, media_url=settings.media_public_url)
-            for p in posts
-        ],
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-    )
+    items = [
+        admin_post(p, settings.public_base_url, media_url=settings.media_public_url) for p in posts
+    ]
+    return page_of(AdminPostPage, items, total, limit=limit, offset=offset)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from instagram_service.kit.openapi import examples
 from instagram_service.kit.pagination import Page
-from instagram_service.models import InstagramPost, PostMedia
+from instagram_service.models import InstagramPost, ModerationStatus, PostMedia
 from instagram_service.models.media_sources import shows_image
 from instagram_service.posts.alt_text import generated_alt
 
@@ -265,12 +265,6 @@ def public_post_dict(
     return public_post(post, base_url, media_url=media_url).model_dump(mode="json")
 
 
-def moderation_status(post: InstagramPost) -> str:
-    if post.is_approved is None:
-        return "pending"
-    return "approved" if post.is_approved else "rejected"
-
-
 class AdminPost(PublicPost):
     """Every post, with what moderation decided and why."""
 
@@ -280,7 +274,7 @@ class AdminPost(PublicPost):
     is_approved: bool | None
     is_featured: bool
     gallery_category: str
-    status: str = Field(examples=["approved"])
+    status: ModerationStatus = Field(description="pending, approved or rejected.")
     manual_fields: list[str]
     moderation_reason: dict[str, Any]
     mentions: list[str]
@@ -300,7 +294,7 @@ def admin_post(post: InstagramPost, base_url: str = "", *, media_url: str = "") 
         account_id=post.account_id,
         is_approved=post.is_approved,
         gallery_category=post.gallery_category,
-        status=moderation_status(post),
+        status=ModerationStatus.of(post.is_approved),
         manual_fields=list(post.manual_fields or []),
         moderation_reason=dict(post.moderation_reason or {}),
         mentions=list(post.mentions or []),

@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from instagram_service.accounts.service import find_account
 from instagram_service.errors import NotFound
-from instagram_service.models import InstagramPost
+from instagram_service.kit.pagination import count
+from instagram_service.models import InstagramPost, ModerationStatus
 from instagram_service.posts.visibility import public_filter
 
 GALLERY_ORDER = (
@@ -31,7 +32,7 @@ async def _page(
     session: AsyncSession, query: Select[Any], order: Sequence[Any], limit: int, offset: int
 ) -> tuple[Sequence[InstagramPost], int]:
     """One page of posts (children loaded) and the count of all the query matches."""
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = await count(session, query)
     rows = await session.scalars(
         query.options(selectinload(InstagramPost.children))
         .order_by(*order)
@@ -84,7 +85,7 @@ async def get_post(session: AsyncSession, post_id: int, *, public: bool) -> Inst
 async def admin_posts(
     session: AsyncSession,
     *,
-    status: str | None = None,
+    status: ModerationStatus | None = None,
     category: str | None = None,
     featured: bool | None = None,
     account: str | None = None,
@@ -97,12 +98,8 @@ async def admin_posts(
     query = query.where(
         InstagramPost.deleted_at.is_not(None) if deleted else InstagramPost.deleted_at.is_(None)
     )
-    if status == "pending":
-        query = query.where(InstagramPost.is_approved.is_(None))
-    elif status == "approved":
-        query = query.where(InstagramPost.is_approved.is_(True))
-    elif status == "rejected":
-        query = query.where(InstagramPost.is_approved.is_(False))
+    if status is not None:
+        query = query.where(status.clause())
     if category:
         query = query.where(InstagramPost.gallery_category == category)
     if featured is not None:

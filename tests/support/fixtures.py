@@ -7,5 +7,5 @@ from pathlib import Path
 
 SHARED_FIXTURES = Path(
     os.environ.get("IGS_TEST_FIXTURES")
-    or Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+    or Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 )

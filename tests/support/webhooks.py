@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -33,7 +34,7 @@ from instagram_service.models import WebhookDelivery, WebhookEvent
 from instagram_service.settings import Settings
 from instagram_service.webhooks.routes import router
 from instagram_service.worker.broker import broker
-from tests.shared_fixtures import SHARED_FIXTURES
+from tests.support.fixtures import SHARED_FIXTURES
 
 FIXTURES = SHARED_FIXTURES / "webhooks"
 CALLBACK = "/api/v1/webhooks/instagram"
@@ -185,3 +186,10 @@ async def events(db: Database) -> list[WebhookEvent]:
 async def deliveries(db: Database) -> list[WebhookDelivery]:
     async with db.session() as session:
         return list(await session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
+
+
+@pytest.fixture
+async def app_env(settings: Settings, clean_db: Database) -> AsyncIterator[AppEnv]:
+    """The app with its lifespan (container, in-process broker), on an ASGI transport."""
+    async with running_app(webhook_settings(settings), clean_db) as app_env:
+        yield app_env

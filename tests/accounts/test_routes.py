@@ -22,8 +22,8 @@ from instagram_service.models import InstagramAccount, InstagramPost, PostMedia,
 from instagram_service.security import TokenCipher
 from instagram_service.settings import Settings
 from tests.conftest import truncate_all
-from tests.emulated import emulated_settings
-from tests.webhooks.support import AppEnv, drain, running_app
+from tests.support.emulated import emulated_settings
+from tests.support.webhooks import AppEnv, drain, running_app
 
 ACCOUNTS = "/api/v1/accounts"
 POSTS = 5

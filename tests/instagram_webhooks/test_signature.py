@@ -19,7 +19,7 @@ from instagram_service.instagram_webhooks import routes as incoming
 from instagram_service.instagram_webhooks.signature import hub_signature, verify_hub_signature
 from instagram_service.settings import Settings
 from instagram_service.webhooks.routes import router
-from tests.webhooks.support import CALLBACK, FIXTURES, AppEnv, drain, events, sign, signed
+from tests.support.webhooks import CALLBACK, FIXTURES, AppEnv, drain, events, sign, signed
 
 VECTORS = json.loads((FIXTURES / "derived/x_hub_signature_256_vectors.json").read_text())
 STAGED = VECTORS["staged_webhook_files"]

@@ -20,8 +20,8 @@ from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import InstagramAccount
 from instagram_service.sync.schemas import SyncJobOut
 from tests.conftest import truncate_all
-from tests.emulated import emulated_settings
-from tests.webhooks.support import AppEnv, drain, running_app
+from tests.support.emulated import emulated_settings
+from tests.support.webhooks import AppEnv, drain, running_app
 
 TRIGGER = "/api/v1/sync/trigger"
 JOBS = "/api/v1/sync/jobs"

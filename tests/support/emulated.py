@@ -1,7 +1,14 @@
-"""A service container wired to a running emulator and the test database."""
+"""An emulated world for a test: the Instagram emulator on a loopback port (a generated
+scenario, or a running one) and the service's container wired to it and to the test database.
+
+    async with emulated_env(clean_db, tmp_path, accounts=1, posts=40, seed=5) as env:
+        account = await env.connect()
+        job = await env.sync(account.id)
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,7 +20,8 @@ from sqlalchemy import func, select
 from instagram_service.accounts.service import connect_account
 from instagram_service.container import Container
 from instagram_service.db import Database
-from instagram_service.emulator.server import EmulatorHandle
+from instagram_service.emulator.generate import generate_scenario
+from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import InstagramAccount, InstagramPost, SyncJob, SyncType
 from instagram_service.sync import ports
 from instagram_service.sync.engine import Progress, SyncContext, run_sync_job
@@ -80,19 +88,33 @@ def emulated_settings(emulator: EmulatorHandle, db: Database, tmp: Path, **overr
 
 
 @asynccontextmanager
-async def emulated_runtime(
-    emulator: EmulatorHandle, db: Database, tmp: Path, *, media: bool = False, **overrides: Any
+async def emulated_env(
+    db: Database,
+    tmp: Path,
+    *,
+    accounts: int = 1,
+    posts: int = 6,
+    seed: int = 0,
+    emulator: EmulatorHandle | None = None,
+    media: bool = False,
+    **overrides: Any,
 ) -> AsyncIterator[Env]:
-    """`media=False` keeps posts with their URLs only, for tests about the sync itself."""
-    settings = emulated_settings(emulator, db, tmp, **overrides)
-    container = build_wired(settings, db)
-    if not media:
-        await container.get(ports.MEDIA).aclose()  # type: ignore[attr-defined]
-        container.plug(ports.MEDIA, NoMedia())
-    previous = getattr(broker.state, "container", None)
-    broker.state.container = container  # in-process tasks run with this container
-    try:
-        yield Env(container, emulator)
-    finally:
-        broker.state.container = previous
-        await container.aclose()
+    """`emulator`: a running one (shared by a module); else one serving
+    `generate_scenario(accounts, posts, seed=seed)` for the block. `media=False` keeps posts
+    with their URLs only, for tests about the sync itself; `overrides` are settings."""
+    with contextlib.ExitStack() as stack:
+        if emulator is None:
+            scenario = generate_scenario(accounts, posts, seed=seed)
+            emulator = stack.enter_context(running_emulator(scenario))
+        settings = emulated_settings(emulator, db, tmp, **overrides)
+        container = build_wired(settings, db)
+        if not media:
+            await container.get(ports.MEDIA).aclose()  # type: ignore[attr-defined]
+            container.plug(ports.MEDIA, NoMedia())
+        previous = getattr(broker.state, "container", None)
+        broker.state.container = container  # in-process tasks run with this container
+        try:
+            yield Env(container, emulator)
+        finally:
+            broker.state.container = previous
+            await container.aclose()

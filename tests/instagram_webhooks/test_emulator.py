@@ -24,8 +24,8 @@ from instagram_service.models import (
 )
 from instagram_service.sync.engine import SyncContext, run_sync_job
 from instagram_service.sync.service import trigger_sync
-from tests.emulated import emulated_settings
-from tests.webhooks.support import CALLBACK, AppEnv, drain, events, running_app, serve
+from tests.support.emulated import emulated_settings
+from tests.support.webhooks import CALLBACK, AppEnv, drain, events, running_app, serve
 
 
 @dataclass

@@ -14,8 +14,8 @@ from instagram_service.db import Database
 from instagram_service.instagram_webhooks import routes as incoming
 from instagram_service.models import WebhookEventStatus
 from instagram_service.settings import Settings
-from tests.factories import make_account, make_post
-from tests.webhooks.support import (
+from tests.support.factories import make_account, make_post
+from tests.support.webhooks import (
     CALLBACK,
     FIXTURES,
     AppEnv,

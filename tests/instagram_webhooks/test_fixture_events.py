@@ -31,8 +31,8 @@ from instagram_service.models import (
     SyncStatus,
     WebhookEventStatus,
 )
-from tests.emulated import emulated_settings
-from tests.webhooks.support import (
+from tests.support.emulated import emulated_settings
+from tests.support.webhooks import (
     CALLBACK,
     FIXTURES,
     AppEnv,
