@@ -372,7 +372,7 @@ async def test_an_account_can_opt_out_of_video_downloads(
     emulator: EmulatorHandle, clean_db: Database, tmp_path: Path
 ) -> None:
     async with emulated_env(
-        emulator, clean_db, tmp_path, media=True, image_workers=1, download_videos=True
+        clean_db, tmp_path, emulator=emulator, media=True, image_workers=1, download_videos=True
     ) as env:
         account = await env.connect()
         async with env.db.session() as session:
