@@ -48,6 +48,7 @@ SYNC_DURATION = "10s"
 CONNECTIONS = 64
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/igs_bench"
 GALLERY = "/api/v1/gallery?limit=24"
+FEED = "/api/v1/feeds/bench?limit=24"
 
 
 # --- The two apps, each served by `server.py` as `instagram-service serve` does ---
@@ -147,6 +148,43 @@ async def fill(url: str) -> None:
                 ]  # fmt: skip
             session.add(post)
     await db.dispose()
+
+
+async def add_feed(url: str) -> None:
+    """The feed route's data: one feed merging both accounts."""
+    from sqlalchemy import select
+
+    from instagram_service.db import Database
+    from instagram_service.feeds.service import create_feed
+    from instagram_service.models import InstagramAccount
+
+    db = Database(url)
+    async with db.session() as session:
+        ids = list(await session.scalars(select(InstagramAccount.id)))
+        await create_feed(session, slug="bench", title="Bench", account_ids=ids)
+    await db.dispose()
+
+
+def feed_figures(url: str, env: dict[str, str], tmp: Path, server: str) -> tuple[Result, Result]:
+    """`GET /api/v1/feeds/{slug}` beside a bare route serving the same bytes, same server,
+    loaded in turn ROUNDS times."""
+    asyncio.run(add_feed(url))
+    path = tmp / "feed.json"
+    with contextlib.ExitStack() as stack:
+        feed_url, body = stack.enter_context(running_server(server, "service", FEED, env))
+        path.write_bytes(body)
+        bare_env = env | {"BENCH_BODY": str(path)}
+        bare_url, same = stack.enter_context(running_server(server, "bare", "/bare", bare_env))
+        assert same == body
+        feeds, bares = [], []
+        for n in range(ROUNDS):
+            pair = [(feeds, feed_url), (bares, bare_url)]
+            for runs, target in pair if n % 2 == 0 else pair[::-1]:
+                runs.append(wrk(target, DURATION))
+    feed, bare = median_result(feeds), median_result(bares)
+    print(f"{server} feed: {feed.rps:.0f} req/s (bare {bare.rps:.0f}, ratio "
+          f"{feed.rps / bare.rps:.2f}), p99 {feed.p99_ms:.1f} ms, {len(body)} B")  # fmt: skip
+    return feed, bare
 
 
 # --- Servers and wrk ---
@@ -386,6 +424,7 @@ def main() -> None:
         g, b = results[(server, "gallery")], results[(server, "bare")]
         verdict = "ok" if g.rps >= 0.7 * b.rps and g.p99_ms < 50 else "BELOW TARGET"
         print(f"{server}: gallery/bare {g.rps / b.rps:.2f}, p99 {g.p99_ms:.1f} ms: {verdict}")
+    feed, feed_bare = feed_figures(url, env, tmp, best)
     idle, busy = asyncio.run(gallery_during_sync(tmp))
     verdict = "ok" if busy.p99_ms < 100 else "BELOW TARGET"
     print(
@@ -396,7 +435,8 @@ def main() -> None:
         f"RESULT rps={gallery.rps:.0f} bare_rps={bare.rps:.0f} "
         f"ratio={gallery.rps / bare.rps:.2f} p99_ms={gallery.p99_ms:.1f} server={best} "
         f"sync_p99_ms={busy.p99_ms:.1f} sync_p50_ms={busy.p50_ms:.1f} "
-        f"sync_idle_p99_ms={idle.p99_ms:.1f}"
+        f"sync_idle_p99_ms={idle.p99_ms:.1f} "
+        f"feed_rps={feed.rps:.0f} feed_ratio={feed.rps / feed_bare.rps:.2f}"
     )
 
 

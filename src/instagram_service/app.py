@@ -9,10 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette_compress import CompressMiddleware
 from taskiq import InMemoryBroker
 from taskiq.exceptions import SendTaskError
 
@@ -23,6 +25,7 @@ from instagram_service.body_limit import BodyLimitMiddleware
 from instagram_service.db import Database
 from instagram_service.dependencies_check import one_line
 from instagram_service.errors import ServiceError
+from instagram_service.feeds.routes import router as feeds_router
 from instagram_service.health import router as health_router
 from instagram_service.instagram_webhooks.routes import INSTAGRAM_WEBHOOK_PATH
 from instagram_service.instagram_webhooks.routes import router as instagram_webhooks_router
@@ -35,6 +38,8 @@ from instagram_service.posts.routes import public as gallery_router
 from instagram_service.settings import Settings, get_settings
 from instagram_service.sync.routes import router as sync_router
 from instagram_service.validation import validation_error_handler
+from instagram_service.web.cors import PublicCORSMiddleware
+from instagram_service.web.routes import router as web_router
 from instagram_service.webhooks.routes import router as webhooks_router
 from instagram_service.wiring import build_wired
 from instagram_service.worker.broker import broker, import_task_modules
@@ -95,7 +100,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             await container.aclose()
 
     configure_logging(settings.log_level)
-    app = FastAPI(
+    # The API docs' Swagger UI comes from the installed fastapi-offline package, not a CDN.
+    app = FastAPIOffline(
         title="instagram-service",
         version=__version__,
         description=DESCRIPTION,
@@ -124,9 +130,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             expose_headers=["ETag", "X-Request-ID"],
             max_age=600,
         )
+    app.add_middleware(PublicCORSMiddleware)
+    # Compresses what the cached routes did not (they keep compressed bytes beside the plain).
+    app.add_middleware(CompressMiddleware, minimum_size=512)
     app.add_middleware(RequestIdMiddleware)
     routers = (
         gallery_router,  # first: the most requested routes are matched soonest
+        feeds_router,
         health_router,
         posts_router,
         accounts_router,
@@ -136,6 +146,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         webhooks_router,
         moderation_router,
         images_router,
+        web_router,
     )
     for router in routers:
         app.include_router(router)

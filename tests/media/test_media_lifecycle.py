@@ -368,6 +368,34 @@ async def test_expired_video_links_are_refreshed(
                 assert "video" in child.variants
 
 
+async def test_an_account_can_opt_out_of_video_downloads(
+    emulator: EmulatorHandle, clean_db: Database, tmp_path: Path
+) -> None:
+    async with emulated_env(
+        clean_db, tmp_path, emulator=emulator, media=True, image_workers=1, download_videos=True
+    ) as env:
+        account = await env.connect()
+        async with env.db.session() as session:
+            stored = await session.get(InstagramAccount, account.id)
+            assert stored is not None
+            assert stored.download_videos is True  # on unless the account opts out
+            stored.download_videos = False
+        job = await env.sync(account.id)
+        assert job.posts_failed == 0
+        async with env.db.session() as session:
+            videos = list(
+                await session.scalars(
+                    select(InstagramPost).where(
+                        InstagramPost.media_type == "VIDEO", InstagramPost.media_url.is_not(None)
+                    )
+                )
+            )
+        assert videos
+        for post in videos:
+            assert post.media_status == MediaStatus.READY  # the cover is there
+            assert "video" not in post.variants
+
+
 # --- 6. replaced files ---------------------------------------------------------------------
 
 

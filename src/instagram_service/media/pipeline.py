@@ -23,6 +23,7 @@ from instagram_service.errors import ServiceError
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError
 from instagram_service.instagram.schemas import IGChild
+from instagram_service.media.avatars import store_avatar
 from instagram_service.media.downloader import SafeDownloader, fetch_with_refresh
 from instagram_service.media.imaging import ImageOptions
 from instagram_service.media.processor import ImageProcessor
@@ -135,6 +136,9 @@ class MediaPipeline:
             settings.download_concurrency + 2 * settings.image_workers
         )
 
+    async def store_avatar(self, account: InstagramAccount) -> None:
+        await store_avatar(self.downloader, self.storage, account)
+
     async def aclose(self) -> None:
         await self.downloader.aclose()
         await self.processor.close()
@@ -155,10 +159,11 @@ class MediaPipeline:
             posts = await session.scalars(
                 select(InstagramPost)
                 .where(InstagramPost.id.in_(post_ids))
-                .options(selectinload(InstagramPost.children))
+                .options(selectinload(InstagramPost.children), selectinload(InstagramPost.account))
             )
             targets: list[Target] = []
             for post in posts:
+                videos = self.settings.download_videos and post.account.download_videos
                 rows: list[tuple[InstagramPost | PostMedia, int | None]] = [(post, None)]
                 rows += [(child, child.id) for child in post.children]
                 for row, child_id in rows:
@@ -174,7 +179,7 @@ class MediaPipeline:
                                 post.instagram_id,
                                 url,
                                 row.content_hash,
-                                video if self.settings.download_videos else None,
+                                video if videos else None,
                                 image_keys=tuple(sorted(variant_keys(images))),
                                 album=child_id is None and post.media_type == "CAROUSEL_ALBUM",
                             )

@@ -13,7 +13,7 @@ from instagram_service.db import Database
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
 from instagram_service.media.stores import media_storage
-from instagram_service.models import InstagramPost, MediaStatus, PostMedia
+from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
 from instagram_service.observability import get_logger
 from instagram_service.posts.service import get_post
 
@@ -158,3 +158,30 @@ async def child_image(
     if child is None:
         raise NotFound(f"post {post_id} has no image {index}")
     return await _serve_or_redownload(request, settings, db, child, variant, v)
+
+
+@router.get("/avatars/{account_id}", response_class=Response, responses=IMAGE_RESPONSES)
+async def avatar(
+    session: SessionDep,
+    settings: SettingsDep,
+    account_id: IdPath,
+    v: str | None = Query(None, max_length=64, pattern=r"^[0-9a-f]*$"),
+) -> Response:
+    """An account's profile picture (160 px WebP), from our storage."""
+    account = await session.get(InstagramAccount, account_id)
+    if account is None or not account.avatar_key:
+        raise NotFound(f"no profile picture for account {account_id}")
+    current = account.avatar_key.rsplit("_", 1)[-1].split(".")[0]
+    cache = "public, max-age=31536000, immutable" if v == current else "public, max-age=300"
+    storage = media_storage(settings)
+    path = storage.local_path(account.avatar_key)
+    if path is None:  # a bucket: streamed through, as images are
+        try:
+            size, chunks = await storage.open(account.avatar_key)
+        except FileNotFoundError:
+            raise FileMissing("the profile picture is missing from storage") from None
+        headers = {"Cache-Control": cache, "Content-Length": str(size)}
+        return StreamingResponse(chunks, media_type="image/webp", headers=headers)
+    if not path.is_file():
+        raise FileMissing("the profile picture is missing from storage")
+    return FileResponse(path, media_type="image/webp", headers={"Cache-Control": cache})

@@ -6,6 +6,7 @@ from instagram_service.models.account import InstagramAccount
 from instagram_service.models.api_key import ApiKey
 from instagram_service.models.base import Base
 from instagram_service.models.content_filter import ContentFilter
+from instagram_service.models.feed import Feed
 from instagram_service.models.image_fields import MediaStatus
 from instagram_service.models.moderation_status import ModerationStatus
 from instagram_service.models.oauth_state import OAuthState
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "ContentFilter",
     "DeliveryStatus",
+    "Feed",
     "InstagramAccount",
     "InstagramPost",
     "MediaStatus",

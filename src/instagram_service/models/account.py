@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Integer, LargeBinary, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from instagram_service.db import UTCDateTime
@@ -23,6 +23,8 @@ class InstagramAccount(TimestampMixin, Base):
     name: Mapped[str | None] = mapped_column(String(255))
     account_type: Mapped[str | None] = mapped_column(String(32))
     profile_picture_url: Mapped[str | None] = mapped_column(Text)
+    # The profile picture in our storage (media/avatars.py), for the feeds' headers.
+    avatar_key: Mapped[str | None] = mapped_column(String(255))
     biography: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(Text)
     followers_count: Mapped[int | None] = mapped_column(Integer)
@@ -41,6 +43,8 @@ class InstagramAccount(TimestampMixin, Base):
     auto_sync: Mapped[bool] = mapped_column(Boolean, default=True)
     sync_frequency_minutes: Mapped[int] = mapped_column(Integer, default=60)
     max_posts_to_sync: Mapped[int] = mapped_column(Integer, default=50)
+    # Opt-out of video downloads for this account (with IGS_DOWNLOAD_VIDEOS on).
+    download_videos: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_full_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When Instagram said access returns after a rate limit: no sync starts before it.

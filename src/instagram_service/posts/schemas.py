@@ -11,6 +11,7 @@ from instagram_service.kit.openapi import examples
 from instagram_service.kit.pagination import Page
 from instagram_service.models import InstagramPost, ModerationStatus, PostMedia
 from instagram_service.models.media_sources import shows_image
+from instagram_service.posts.alt_text import generated_alt
 
 # srcset widths come from the variant boxes: thumbnail 300, optimized 800, large 1080.
 SRCSET_VARIANTS = ("thumbnail", "optimized", "large")
@@ -33,6 +34,8 @@ _IMAGE_EXAMPLE = {
     "srcset_avif": None,
     "placeholder": "LEHV6nWB2yk8pyo0adR*",
     "color": "#a0522d",
+    "alt_text_generated": False,
+    "video": None,
 }
 PUBLIC_POST_EXAMPLE: dict[str, Any] = {
     "id": 12,
@@ -52,6 +55,13 @@ PUBLIC_POST_EXAMPLE: dict[str, Any] = {
     "hashtags": ["ceramics", "handmade"],
     "image": _IMAGE_EXAMPLE,
     "children": [],
+    "alt_text_generated": False,
+    "image_url": "https://gallery.example.com/images/12/optimized?v=3f2a9c1b7d4e",
+    "thumbnail_url": "https://gallery.example.com/images/12/thumbnail?v=3f2a9c1b7d4e",
+    "instagram_url": "https://www.instagram.com/p/C3xYz1AbCdE/",
+    "likes_count": 128,
+    "comments_count": 7,
+    "is_featured": True,
 }
 ADMIN_POST_EXAMPLE: dict[str, Any] = {
     **PUBLIC_POST_EXAMPLE,
@@ -77,6 +87,15 @@ ADMIN_POST_EXAMPLE: dict[str, Any] = {
 }
 
 
+class VideoOut(BaseModel):
+    url: str = Field(examples=["https://gallery.example.com/images/12/video?v=3f2a9c1b7d4e"])
+    width: int | None = Field(None, examples=[1080])
+    height: int | None = Field(None, examples=[1920])
+    poster: dict[str, str] = Field(
+        default_factory=dict, description="The cover's variants (the same as `urls`)"
+    )
+
+
 class ImageOut(BaseModel):
     media_type: str = Field(examples=["IMAGE"])
     alt_text: str | None = None
@@ -96,6 +115,10 @@ class ImageOut(BaseModel):
     )
     placeholder: str | None = Field(None, description="BlurHash", examples=["LEHV6nWB2yk8pyo0adR*"])
     color: str | None = Field(None, examples=["#a0522d"])
+    alt_text_generated: bool = Field(
+        False, description="alt_text was made from the caption: no person wrote it yet"
+    )
+    video: VideoOut | None = Field(None, description="A video or reel's own file, when stored")
 
 
 class PublicPost(BaseModel):
@@ -118,6 +141,14 @@ class PublicPost(BaseModel):
     hashtags: list[str]
     image: ImageOut | None
     children: list[ImageOut]
+    alt_text_generated: bool = Field(description="alt_text was made from the caption")
+    # The seed's flat keys (its website code reads these), beside the richer ones above.
+    image_url: str | None = Field(description="Absolute URL of the 800 px variant")
+    thumbnail_url: str | None = Field(description="Absolute URL of the 300 px variant")
+    instagram_url: str | None = Field(description="The post on Instagram (= permalink)")
+    likes_count: int | None = Field(description="null when the owner hides the count")
+    comments_count: int | None
+    is_featured: bool
 
 
 def _image_path(post_id: int, index: int | None, variant: str) -> str:
@@ -132,6 +163,7 @@ def image_out(
     index: int | None,
     base_url: str = "",
     *,
+    fallback_alt: str = "",
     media_url: str = "",
 ) -> ImageOut | None:
     """URLs of our image routes; with `media_url` (IGS_MEDIA_PUBLIC_URL: a CDN or the bucket)
@@ -151,9 +183,19 @@ def image_out(
         widths = [f"{urls[n]} {row.variants[n]['width']}w" for n in names if n in urls]
         return ", ".join(widths) or None
 
+    video = None
+    if "video" in row.variants:
+        video = VideoOut(
+            url=f"{base_url}{_image_path(post_id, index, 'video')}?v={version}",
+            width=row.image_width,
+            height=row.image_height,
+            poster=urls,
+        )
     return ImageOut(
         media_type=row.media_type,
-        alt_text=row.alt_text,
+        alt_text=row.alt_text or fallback_alt or None,
+        alt_text_generated=not row.alt_text and bool(fallback_alt),
+        video=video,
         width=row.image_width,
         height=row.image_height,
         urls=urls,
@@ -166,12 +208,28 @@ def image_out(
 
 def public_post(post: InstagramPost, base_url: str = "", *, media_url: str = "") -> PublicPost:
     """Needs `post.children` loaded."""
+    alt = post.alt_text or generated_alt(post.media_type, post.username, post.caption)
+    image = image_out(post, post.id, None, base_url, fallback_alt=alt, media_url=media_url)
+    count = len(post.children)
+
+    def child_alt(child: PostMedia) -> str:
+        return generated_alt(
+            child.media_type, post.username, post.caption, position=child.position, count=count
+        )
+
     return PublicPost(
         id=post.id,
         instagram_id=post.instagram_id,
         permalink=post.permalink,
         caption=post.caption,
-        alt_text=post.alt_text,
+        alt_text=alt,
+        alt_text_generated=not post.alt_text,
+        image_url=image.urls.get("optimized") if image else None,
+        thumbnail_url=image.urls.get("thumbnail") if image else None,
+        instagram_url=post.permalink,
+        likes_count=post.like_count,
+        comments_count=post.comments_count,
+        is_featured=post.is_featured,
         category=post.gallery_category,
         featured=post.is_featured,
         display_order=post.display_order,
@@ -182,11 +240,20 @@ def public_post(post: InstagramPost, base_url: str = "", *, media_url: str = "")
         media_product_type=post.media_product_type,
         username=post.username,
         hashtags=list(post.hashtags or []),
-        image=image_out(post, post.id, None, base_url, media_url=media_url),
+        image=image,
         children=[
-            image
+            out
             for child in post.children
-            if (image := image_out(child, post.id, child.position, base_url, media_url=media_url))
+            if (
+                out := image_out(
+                    child,
+                    post.id,
+                    child.position,
+                    base_url,
+                    fallback_alt=child_alt(child),
+                    media_url=media_url,
+                )
+            )
             is not None
         ],
     )
@@ -226,7 +293,6 @@ def admin_post(post: InstagramPost, base_url: str = "", *, media_url: str = "") 
         **public.model_dump(),
         account_id=post.account_id,
         is_approved=post.is_approved,
-        is_featured=post.is_featured,
         gallery_category=post.gallery_category,
         status=ModerationStatus.of(post.is_approved),
         manual_fields=list(post.manual_fields or []),

@@ -176,6 +176,7 @@ async def _walk(
         max_recent = account.max_posts_to_sync
         if profile is not None:  # followers feed the engagement-rate rules
             apply_profile(account, profile)
+            await ctx.media.store_avatar(account)
     pages = ctx.client.iter_media_pages(token, "me", limit=ctx.page_size, stats=stats)
     async for page in pages:
         refreshed = await store(

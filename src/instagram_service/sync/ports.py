@@ -34,6 +34,9 @@ class MediaPort(Protocol):
     ) -> MediaOutcome:
         """Download and store the images of these (committed) posts; record failures on them."""
 
+    async def store_avatar(self, account: InstagramAccount) -> None:
+        """Keep the account's profile picture in our storage (sets `avatar_key`)."""
+
 
 class DefaultModerator:
     """Until rules exist: approve, keep the category; never touch admin-set fields."""
@@ -56,6 +59,9 @@ class NoMedia:
         self, account: InstagramAccount, token: str, post_ids: Sequence[int]
     ) -> MediaOutcome:
         return MediaOutcome()
+
+    async def store_avatar(self, account: InstagramAccount) -> None:
+        return None
 
 
 MODERATION: Slot[ModerationPort] = Slot("sync.moderation", DefaultModeration)
