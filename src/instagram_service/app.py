@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from taskiq import InMemoryBroker
 
 from instagram_service import __version__
 from instagram_service.accounts.routes import router as accounts_router
 from instagram_service.apikeys.routes import router as keys_router
+from instagram_service.categories.routes import router as categories_router
 from instagram_service.db import Database
 from instagram_service.errors import ServiceError
 from instagram_service.health import router as health_router
@@ -26,6 +27,9 @@ from instagram_service.runtime import build_runtime, set_runtime
 from instagram_service.scheduler import background_scheduler
 from instagram_service.settings import Settings, get_settings
 from instagram_service.sync.routes import router as sync_router
+from instagram_service.web.admin.routes import error_page as console_error_page
+from instagram_service.web.admin.routes import is_console
+from instagram_service.web.admin.routes import mount as mount_console
 from instagram_service.webhooks.routes import router as webhooks_router
 from instagram_service.worker import broker, import_task_modules
 
@@ -38,8 +42,10 @@ Public routes are read-only. Admin routes need `Authorization: Bearer <admin key
 (create one with `instagram-service keys create --scope admin --name NAME`)."""
 
 
-async def service_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def service_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
+    if is_console(request):
+        return console_error_page(request, exc)
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
 
@@ -100,8 +106,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         keys_router,
         webhooks_router,
         moderation_router,
+        categories_router,
         images_router,
     )
     for router in routers:
         app.include_router(router)
+    mount_console(app)
     return app

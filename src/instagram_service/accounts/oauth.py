@@ -12,6 +12,10 @@ from instagram_service.errors import BadRequest
 from instagram_service.settings import Settings
 
 STATE_TTL_S = 3600
+# Set by the admin console to the state it started: the callback then sends that browser back
+# to the console instead of answering JSON (path-scoped to the callback, HttpOnly, Lax).
+BROWSER_STATE_COOKIE = "igs_oauth_state"
+CONSOLE_RETURN = "/admin/accounts"
 
 
 def _secret(settings: Settings) -> bytes:
@@ -39,14 +43,14 @@ def check_state(settings: Settings, state: str) -> None:
         raise BadRequest("OAuth state expired: start again from /api/v1/accounts/connect")
 
 
-def authorize_url(settings: Settings) -> str:
+def authorize_url(settings: Settings, state: str | None = None) -> str:
     query = urlencode(
         {
             "client_id": settings.app_id or "",
             "redirect_uri": settings.oauth_redirect_uri,
             "response_type": "code",
             "scope": "instagram_business_basic",
-            "state": make_state(settings),
+            "state": state or make_state(settings),
         }
     )
     return f"{settings.authorize_url}?{query}"

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
-from fastapi.responses import RedirectResponse
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from instagram_service.accounts import oauth, service
@@ -11,7 +13,13 @@ from instagram_service.accounts.schemas import (
     AccountPage,
     AccountUpdate,
 )
-from instagram_service.apikeys.auth import AdminKey, ReadKey
+from instagram_service.apikeys.auth import (
+    AdminKey,
+    GlobalAdminKey,
+    ReadKey,
+    check_account,
+    key_accounts,
+)
 from instagram_service.db import after_commit
 from instagram_service.deps import IdPath, SessionDep, SettingsDep
 from instagram_service.errors import BadRequest
@@ -23,19 +31,22 @@ from instagram_service.runtime import get_runtime
 admin = APIRouter(prefix="/api/v1/accounts", tags=["accounts"], responses=ADMIN_ERRORS)
 # Instagram's redirect: no key (its signed `state` is checked instead).
 public = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+CALLBACK_PATH = "/api/v1/accounts/callback"
 
 
 @admin.get("", response_model=AccountPage)
 async def list_accounts(
-    session: SessionDep, _: ReadKey, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep, key: ReadKey, limit: Limit = 50, offset: Offset = 0
 ) -> AccountPage:
-    """List connected accounts, oldest first."""
+    """List connected accounts, oldest first (a scoped key: its accounts only)."""
     query = select(InstagramAccount).order_by(InstagramAccount.id)
+    if (allowed := key_accounts(key)) is not None:
+        query = query.where(InstagramAccount.id.in_(allowed))
     return await paginate(session, query, AccountPage, AccountOut, limit=limit, offset=offset)
 
 
 @admin.post("", response_model=AccountOut, status_code=201)
-async def add_account(body: AccountCreate, session: SessionDep, _: AdminKey) -> AccountOut:
+async def add_account(body: AccountCreate, session: SessionDep, _: GlobalAdminKey) -> AccountOut:
     """Connect an account with a long-lived token; its profile is read from `/me`."""
     runtime = get_runtime()
     account, _created = await service.connect_account(
@@ -45,22 +56,29 @@ async def add_account(body: AccountCreate, session: SessionDep, _: AdminKey) -> 
 
 
 @admin.get("/connect", response_class=RedirectResponse, status_code=307)
-async def connect(settings: SettingsDep, _: AdminKey) -> RedirectResponse:
+async def connect(settings: SettingsDep, _: GlobalAdminKey) -> RedirectResponse:
     """Start Business Login for Instagram: redirects to Instagram's authorize page."""
     return RedirectResponse(oauth.authorize_url(settings), status_code=307)
 
 
 @public.get("/callback", response_model=AccountOut)
 async def callback(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     code: str | None = Query(None, max_length=2048),
     state: str | None = Query(None, max_length=256),
     error: str | None = Query(None, max_length=256),
     error_description: str | None = Query(None, max_length=1024),
-) -> AccountOut:
-    """Instagram's redirect after the user allowed (or refused) the connection."""
+) -> Response:
+    """Instagram's redirect after the user allowed (or refused) the connection.
+
+    Started from the admin console (its cookie holds this state): back to the console's
+    accounts page. Otherwise the connected account as JSON."""
+    from_console = bool(state) and request.cookies.get(oauth.BROWSER_STATE_COOKIE) == state
     if error:
+        if from_console:
+            return _to_console({"connect_error": error_description or error})
         raise BadRequest(f"Instagram connection refused: {error_description or error}")
     if not code or not state:
         raise BadRequest("the callback needs `code` and `state`")
@@ -71,27 +89,38 @@ async def callback(
     account, _created = await service.connect_account(
         session, runtime.client, runtime.cipher, long.access_token, expires_in=long.expires_in
     )
-    return AccountOut.model_validate(account)
+    if from_console:
+        return _to_console({"connected": account.username})
+    return JSONResponse(AccountOut.model_validate(account).model_dump(mode="json"))
+
+
+def _to_console(query: dict[str, str]) -> Response:
+    response = RedirectResponse(f"{oauth.CONSOLE_RETURN}?{urlencode(query)}", status_code=303)
+    response.delete_cookie(oauth.BROWSER_STATE_COOKIE, path=CALLBACK_PATH)
+    return response
 
 
 @admin.get("/{account_id}", response_model=AccountOut, responses=NOT_FOUND)
-async def get_account(account_id: IdPath, session: SessionDep, _: ReadKey) -> AccountOut:
+async def get_account(account_id: IdPath, session: SessionDep, key: ReadKey) -> AccountOut:
     """One account."""
+    check_account(key, account_id)
     return AccountOut.model_validate(await service.get_account(session, account_id))
 
 
 @admin.patch("/{account_id}", response_model=AccountOut, responses=NOT_FOUND)
 async def update_account(
-    account_id: IdPath, body: AccountUpdate, session: SessionDep, _: AdminKey
+    account_id: IdPath, body: AccountUpdate, session: SessionDep, key: AdminKey
 ) -> AccountOut:
     """Change sync settings, or deactivate (`is_active: false`)."""
+    check_account(key, account_id)
     account = await service.update_account(session, account_id, **body.model_dump())
     return AccountOut.model_validate(account)
 
 
 @admin.delete("/{account_id}", status_code=204, responses=NOT_FOUND)
-async def delete_account(account_id: IdPath, session: SessionDep, _: AdminKey) -> None:
+async def delete_account(account_id: IdPath, session: SessionDep, key: AdminKey) -> None:
     """Delete the account with all its posts and their files."""
+    check_account(key, account_id)
     keys = await service.delete_account(session, account_id)
     after_commit(session, lambda: remove_media_files(get_runtime().settings, keys))
 

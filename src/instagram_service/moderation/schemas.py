@@ -16,9 +16,9 @@ from pydantic import (
     model_validator,
 )
 
+from instagram_service.categories.schemas import CategoryName
 from instagram_service.deps import MAX_ID
 from instagram_service.models import InstagramPost
-from instagram_service.moderation.categories import Category
 from instagram_service.moderation.text import clean_hashtag, phrase
 from instagram_service.posts.schemas import Page, examples
 
@@ -78,7 +78,7 @@ class FilterCreate(BaseModel):
     auto_approve: bool = False
     auto_feature: bool = False
     auto_categorize: bool = False
-    category: Category | None = None
+    category: CategoryName | None = None
 
     @model_validator(mode="after")
     def _category_for_auto_categorize(self) -> FilterCreate:
@@ -119,7 +119,7 @@ class FilterUpdate(BaseModel):
     auto_approve: bool | None = None
     auto_feature: bool | None = None
     auto_categorize: bool | None = None
-    category: Category | None = None
+    category: CategoryName | None = None
 
     _not_null = field_validator(*_NOT_NULL, mode="before")(_reject_null)
 
@@ -195,7 +195,7 @@ class PostPatch(BaseModel):
 
     is_approved: bool | None = Field(None, description="null: back to pending review.")
     is_featured: bool | None = None
-    gallery_category: Category | None = None
+    gallery_category: CategoryName | None = None
     display_order: int | None = Field(None, ge=-1_000_000, le=1_000_000)
     alt_text: str | None = Field(None, max_length=1000)
 

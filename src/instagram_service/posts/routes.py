@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
 
-from instagram_service.apikeys.auth import OptionalKey, ReadKey
+from instagram_service.apikeys.auth import OptionalKey, ReadKey, check_account, key_accounts
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.posts import service
 from instagram_service.posts.cache import gallery_cache
@@ -196,6 +196,7 @@ async def get_post(
     """A post. Without a key: public posts only, public shape. With a key: any post, admin shape."""
     post = await service.get_post(session, post_id, public=key is None)
     if key is not None:
+        check_account(key, post.account_id, f"post {post_id}")
         return admin_post(post, settings.public_base_url)
     return public_post(post, settings.public_base_url)
 
@@ -204,7 +205,7 @@ async def get_post(
 async def list_posts(
     session: SessionDep,
     settings: SettingsDep,
-    _: ReadKey,
+    key: ReadKey,
     status: str | None = Query(None, pattern="^(pending|approved|rejected)$"),
     category: str | None = Query(None, max_length=32),
     featured: bool | None = None,
@@ -217,7 +218,7 @@ async def list_posts(
     """All posts with moderation details; `status=pending` is the moderation queue."""
     posts, total = await service.admin_posts(
         session, status=status, category=category, featured=featured, account=account,
-        search=q, deleted=deleted, limit=limit, offset=offset,
+        search=q, deleted=deleted, limit=limit, offset=offset, account_ids=key_accounts(key),
     )  # fmt: skip
     return AdminPostPage(
         items=[admin_post(p, settings.public_base_url) for p in posts],

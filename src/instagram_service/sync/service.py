@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.accounts.service import find_account
 from instagram_service.db import get_or_404, utcnow
-from instagram_service.errors import BadRequest, NeedsReauth, NotFound
+from instagram_service.errors import BadRequest, Conflict, NeedsReauth, NotFound
 from instagram_service.models import (
     ACTIVE_STATUSES,
     InstagramAccount,
@@ -87,9 +87,28 @@ async def get_job(session: AsyncSession, job_id: int) -> SyncJob:
     return await get_or_404(session, SyncJob, job_id, "sync job")
 
 
-def jobs_query(*, account_id: int | None = None, status: str | None = None) -> Select[SyncJob]:
+async def cancel_job(session: AsyncSession, job_id: int) -> SyncJob:
+    """Cancel a job that has not started: it ends FAILED and the worker never claims it."""
+    job = await get_job(session, job_id)
+    if job.status != SyncStatus.PENDING:
+        raise Conflict(f"sync job {job_id} is {job.status.lower()}: only pending ones cancel")
+    job.status = SyncStatus.FAILED
+    job.error_message = "cancelled by an admin"
+    job.completed_at = utcnow()
+    await session.flush()
+    return job
+
+
+def jobs_query(
+    *,
+    account_id: int | None = None,
+    status: str | None = None,
+    account_ids: Sequence[int] | None = None,
+) -> Select[SyncJob]:
     """Sync jobs, newest first, optionally of one account and in one status."""
     query = select(SyncJob).order_by(SyncJob.created_at.desc(), SyncJob.id.desc())
+    if account_ids is not None:
+        query = query.where(SyncJob.account_id.in_(account_ids))
     if account_id is not None:
         query = query.where(SyncJob.account_id == account_id)
     if status is not None:
@@ -104,8 +123,9 @@ async def list_jobs(
     status: str | None = None,
     limit: int = 20,
     offset: int = 0,
+    account_ids: Sequence[int] | None = None,
 ) -> tuple[Sequence[SyncJob], int]:
-    query = jobs_query(account_id=account_id, status=status)
+    query = jobs_query(account_id=account_id, status=status, account_ids=account_ids)
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = await session.scalars(query.limit(limit).offset(offset))
     return rows.all(), total or 0
