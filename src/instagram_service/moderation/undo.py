@@ -2,7 +2,7 @@
 
 A snapshot names one field and, per post, the value before and whether the admin had set it
 by hand then. Putting it back restores the value; a field that was the rules' decision goes
-back to the rules (they decide it again, with their reason).
+back to being the rules' to decide (at the next sync or re-run), with the value it had.
 """
 
 from __future__ import annotations
@@ -55,6 +55,29 @@ def of_orders(label: str, before: dict[int, tuple[int, bool]]) -> Snapshot | Non
     return Snapshot(label, "display_order", rows) if 0 < len(rows) <= MAX_POSTS else None
 
 
+async def _reason(
+    session: AsyncSession,
+    settings: Settings,
+    post: InstagramPost,
+    field: str,
+    rules: list[RulesModerator],
+) -> dict[str, Any]:
+    """The rules' reason again, when they would decide the restored value."""
+    reasons = dict(post.moderation_reason or {})
+    key = REASON_KEYS[field]
+    if field == "display_order":
+        reasons.pop(key, None)
+        return reasons
+    if not rules:
+        rules.append(RulesModerator(await load_rules(session, settings)))
+    decision = rules[0].decide(post, post.account)
+    decided = {"is_approved": decision.is_approved, "is_featured": decision.is_featured,
+               "gallery_category": decision.category}[field]  # fmt: skip
+    same = decided == getattr(post, field)
+    reasons[key] = decision.reasons[key] if same else "restored by undo (as before the admin)"
+    return reasons
+
+
 async def restore(
     session: AsyncSession,
     settings: Settings,
@@ -71,7 +94,7 @@ async def restore(
         post.id: post
         for post in await session.scalars(query.options(selectinload(InstagramPost.account)))
     }
-    rules: RulesModerator | None = None
+    rules: list[RulesModerator] = []  # loaded once, when first needed
     field = snapshot.field
     for post_id, value, was_manual in snapshot.rows:
         post = posts.get(post_id)
@@ -83,12 +106,6 @@ async def restore(
             manual.append(field)
         post.manual_fields = manual
         if not was_manual and field in REASON_KEYS:
-            if field == "display_order":
-                reasons = dict(post.moderation_reason or {})
-                reasons.pop(REASON_KEYS[field], None)
-                post.moderation_reason = reasons
-            else:
-                rules = rules or RulesModerator(await load_rules(session, settings))
-                rules.apply(post, post.account)
+            post.moderation_reason = await _reason(session, settings, post, field, rules)
     await session.flush()
     return list(posts)

@@ -105,9 +105,7 @@ async def keys(site: Site) -> Keys:
     async with site.db.session() as session:
         _, admin = await create_key(session, name="console admin", scope="admin")
         _, read = await create_key(session, name="console reader", scope="read")
-        _, scoped = await create_key(
-            session, name="client one", scope="admin", account_ids=[first]
-        )
+        _, scoped = await create_key(session, name="client one", scope="admin", account_ids=[first])
     return Keys(admin=admin, read=read, scoped=scoped, scoped_account=first)
 
 
@@ -115,5 +113,5 @@ async def login(page: Page, site: Site, key: str, next_path: str = "") -> None:
     """Log in through the form, as a person would (keyboard only)."""
     await page.goto(f"{site.base}/admin/login" + (f"?next={next_path}" if next_path else ""))
     await page.get_by_label("API key").fill(key)
-    await page.get_by_label("API key").press("Enter")
-    await page.wait_for_load_state()
+    async with page.expect_navigation():
+        await page.get_by_label("API key").press("Enter")

@@ -12,6 +12,7 @@ from instagram_service.web.admin.pages import (
     accounts,
     categories,
     feeds,
+    images,
     jobs,
     keys,
     login,
@@ -22,7 +23,7 @@ from instagram_service.web.admin.pages import (
 from instagram_service.web.admin.render import HERE, page, safe_next
 
 router = APIRouter(include_in_schema=False)
-for module in (login, moderation, accounts, jobs, rules, categories, webhooks, keys, feeds):
+for module in (login, images, moderation, accounts, jobs, rules, categories, webhooks, keys, feeds):
     router.include_router(module.router)
 
 HEADINGS = {403: "Not allowed", 404: "Not found", 409: "Cannot do that", 422: "Check the input"}

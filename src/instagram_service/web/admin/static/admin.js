@@ -15,13 +15,21 @@
   }
 
   // After a post/redirect/get, put keyboard focus back on the post that was acted on.
-  if (location.hash) {
-    var target = document.getElementById(location.hash.slice(1));
-    if (target) {
-      var focusable = target.querySelector("button, select, input, a");
-      (focusable || target).focus({ preventScroll: false });
+  // (On load: the browser's own scroll to the fragment comes first and would take focus.)
+  window.addEventListener("load", function () {
+    var target = location.hash && document.getElementById(location.hash.slice(1));
+    if (!target) return;
+    var pressed = sessionStorage.getItem("igs-pressed");
+    sessionStorage.removeItem("igs-pressed");
+    var again = pressed && target.querySelector('button[value="' + pressed + '"]');
+    (again || target.querySelector("button, select, input, a") || target).focus();
+  });
+  // Remember which button submitted, to give it focus again after the redirect (up, up, up).
+  document.addEventListener("submit", function (event) {
+    if (event.submitter && event.submitter.value) {
+      sessionStorage.setItem("igs-pressed", event.submitter.value.replace(/[^a-z-]/g, ""));
     }
-  }
+  });
 
   document.querySelectorAll("[data-select-all]").forEach(function (box) {
     box.addEventListener("change", function () {
