@@ -130,7 +130,8 @@ async def test_bulk_approve_then_undo(page: Page, site: Site, keys: Keys) -> Non
     async with page.expect_navigation():
         await page.get_by_role("button", name="Apply to selected").click()
     public = await gallery_ids(site)
-    assert set(ids[:2]) <= set(public) and ids[2] not in public
+    assert set(ids[:2]) <= set(public)
+    assert ids[2] not in public
     async with page.expect_navigation():
         await page.get_by_role("button", name="Undo").click()
     assert "Undone" in (await page.get_by_role("status").text_content() or "")
@@ -138,7 +139,8 @@ async def test_bulk_approve_then_undo(page: Page, site: Site, keys: Keys) -> Non
     async with site.db.session() as session:
         for post_id in ids[:2]:
             post = await session.get(InstagramPost, post_id)
-            assert post is not None and post.is_approved is None
+            assert post is not None
+            assert post.is_approved is None
             assert "is_approved" not in post.manual_fields
 
 

@@ -45,7 +45,9 @@ async def test_https_sets_the_secure_flag(site: Site) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as http:
         response = await http.get("/admin/login")
     header = response.headers["set-cookie"]
-    assert "Secure" in header and "HttpOnly" in header and "SameSite=lax" in header
+    assert "Secure" in header
+    assert "HttpOnly" in header
+    assert "SameSite=lax" in header
 
 
 async def test_wrong_key_is_refused(page: Page, context: BrowserContext, site: Site) -> None:
@@ -56,7 +58,8 @@ async def test_wrong_key_is_refused(page: Page, context: BrowserContext, site: S
         == "That key is not valid (wrong, or revoked)."
     )
     response = await page.goto(f"{site.base}/admin/moderation")
-    assert response is not None and "/admin/login" in response.url
+    assert response is not None
+    assert "/admin/login" in response.url
 
 
 async def test_read_key_looks_but_cannot_change(
@@ -83,7 +86,8 @@ async def test_read_key_looks_but_cannot_change(
     assert "read scope" in await forged.text()
     async with site.db.session() as session:
         post = await session.get(InstagramPost, post_id)
-        assert post is not None and post.is_approved is True
+        assert post is not None
+        assert post.is_approved is True
 
 
 async def page_first_post_id(site: Site) -> int:
@@ -124,7 +128,8 @@ async def test_cross_site_form_post_is_refused(
     assert "cross-site request refused" in (await page.content())
     async with site.db.session() as session:
         post = await session.get(InstagramPost, post_id)
-        assert post is not None and post.is_approved is True
+        assert post is not None
+        assert post.is_approved is True
     # Without the token, from the console's own origin: refused as well.
     no_token = await context.request.post(
         f"{site.base}/admin/posts/{post_id}", form={"action": "reject"},
