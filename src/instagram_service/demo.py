@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ def demo_secrets(data_dir: Path) -> dict[str, str]:
     """Generated once and kept: the demo's only place with secrets on disk in clear."""
     path = data_dir / "demo-secrets.json"
     values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    wanted = {
+    wanted: dict[str, Callable[[], str]] = {
         "token_key": generate_fernet_key,
         "verify_token": lambda: secrets.token_urlsafe(16),
         "admin_session_secret": lambda: secrets.token_urlsafe(32),  # added later: filled in

@@ -79,11 +79,11 @@ async def emit_event(session: AsyncSession, event_type: str, data: dict[str, Any
     session.add_all(rows)
     await session.flush()
     ids = [row.id for row in rows]
-    after_commit(session, lambda: _kick(ids))
+    after_commit(session, lambda: kick(ids))
     return ids
 
 
-async def _kick(ids: list[int]) -> None:
+async def kick(ids: list[int]) -> None:
     from instagram_service.webhooks.tasks import kick_deliveries  # the task imports this module
 
     await kick_deliveries(ids)
