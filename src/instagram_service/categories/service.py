@@ -36,22 +36,22 @@ async def require(session: AsyncSession, name: str | None) -> None:
 async def usage(session: AsyncSession) -> dict[str, tuple[int, int]]:
     """name -> (posts, rules) that use it."""
     posts = dict(
-        (
+        list(
             await session.execute(
                 select(InstagramPost.gallery_category, func.count())
                 .where(InstagramPost.deleted_at.is_(None))
                 .group_by(InstagramPost.gallery_category)
             )
-        ).tuples()
+        )
     )
     rules = dict(
-        (
+        list(
             await session.execute(
                 select(ContentFilter.category, func.count())
                 .where(ContentFilter.category.is_not(None))
                 .group_by(ContentFilter.category)
             )
-        ).tuples()
+        )
     )
     return {
         row.name: (int(posts.get(row.name, 0)), int(rules.get(row.name, 0)))

@@ -92,7 +92,7 @@ async def site(
     settings = emulated_settings(
         emulator, admin_db, media, embedded_scheduler=False, admin_session_secret=SESSION_SECRET,
         oauth_redirect_uri=f"http://127.0.0.1:{port}/api/v1/accounts/callback",
-        gallery_cache_seconds=0,
+        gallery_cache_seconds=0, webhook_allow_private_targets=True,
     )  # fmt: skip
     app = create_app(settings, database=admin_db)
     gallery_cache.invalidate()

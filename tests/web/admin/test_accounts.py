@@ -24,7 +24,9 @@ async def test_connect_an_account_end_to_end(
         await page.get_by_role("button", name="Connect Instagram account").click()
     assert any(url.startswith(authorize) for url in seen), seen
     assert any("/api/v1/accounts/callback?code=" in url for url in seen), seen
-    assert f"Connected @{third.username}." in (await page.get_by_role("status").text_content() or "")
+    assert f"Connected @{third.username}." in (
+        await page.get_by_role("status").text_content() or ""
+    )
     assert await page.get_by_role("heading", name=f"@{third.username}").is_visible()
     async with site.db.session() as session:
         account = await session.scalar(

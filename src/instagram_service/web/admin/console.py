@@ -79,6 +79,13 @@ async def editor(console: Annotated[Console, Depends(_checked)]) -> Console:
     return console
 
 
+async def global_viewer(console: Annotated[Console, Depends(viewer)]) -> Console:
+    """Pages about every account at once (keys, webhooks, rule editing): unscoped admins."""
+    if not console.is_global:
+        raise Forbidden("only an admin key that is not limited to some accounts sees this page")
+    return console
+
+
 async def global_editor(console: Annotated[Console, Depends(editor)]) -> Console:
     if not console.is_global:
         raise Forbidden("a key scoped to accounts cannot change settings shared by all accounts")
@@ -92,4 +99,5 @@ def _is_form(request: Request) -> bool:
 
 Viewer = Annotated[Console, Depends(viewer)]
 Editor = Annotated[Console, Depends(editor)]
+GlobalViewer = Annotated[Console, Depends(global_viewer)]
 GlobalEditor = Annotated[Console, Depends(global_editor)]

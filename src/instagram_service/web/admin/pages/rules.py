@@ -17,7 +17,7 @@ from instagram_service.moderation import service as moderation
 from instagram_service.moderation.preview import preview_rule
 from instagram_service.moderation.rerun import rerun_moderation
 from instagram_service.moderation.schemas import FilterCreate, FilterUpdate
-from instagram_service.web.admin.console import Console, GlobalEditor, Viewer
+from instagram_service.web.admin.console import Console, GlobalEditor, GlobalViewer, Viewer
 from instagram_service.web.admin.render import back, page
 
 router = APIRouter()
@@ -79,7 +79,7 @@ async def _form(
 
 
 @router.get("/admin/rules/new")
-async def new_rule(request: Request, db: SessionDep, console: GlobalEditor) -> Response:
+async def new_rule(request: Request, db: SessionDep, console: GlobalViewer) -> Response:
     defaults = {"is_active": True, "priority": 100, **dict.fromkeys(LISTS, "")}
     return await _form(request, db, console, None, values=defaults)
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from instagram_service.deps import IdPath, SessionDep, SettingsDep
 from instagram_service.models import EVENT_TYPES, WebhookSubscription
 from instagram_service.security import TokenCipher
-from instagram_service.web.admin.console import Console, GlobalEditor
+from instagram_service.web.admin.console import Console, GlobalEditor, GlobalViewer
 from instagram_service.web.admin.render import back, page
 from instagram_service.webhooks import manual
 from instagram_service.webhooks import subscriptions as service
@@ -31,7 +31,7 @@ async def _list(request: Request, db: SessionDep, console: Console, **extra: Any
 
 
 @router.get("/admin/webhooks")
-async def webhooks_page(request: Request, db: SessionDep, console: GlobalEditor) -> Response:
+async def webhooks_page(request: Request, db: SessionDep, console: GlobalViewer) -> Response:
     return await _list(request, db, console)
 
 
@@ -57,7 +57,7 @@ async def create(
 
 @router.get("/admin/webhooks/{subscription_id}")
 async def deliveries(
-    request: Request, subscription_id: IdPath, db: SessionDep, console: GlobalEditor
+    request: Request, subscription_id: IdPath, db: SessionDep, console: GlobalViewer
 ) -> Response:
     subscription = await service.get_subscription(db, subscription_id)
     log = list(await db.scalars(service.deliveries_query(subscription_id).limit(LOG_SIZE)))
