@@ -14,7 +14,7 @@ from instagram_service.accounts import service as accounts
 from instagram_service.accounts.routes import CALLBACK_PATH
 from instagram_service.db import after_commit, utcnow
 from instagram_service.deps import IdPath, SessionDep, SettingsDep
-from instagram_service.errors import NotFound
+from instagram_service.errors import Forbidden, NotFound
 from instagram_service.media.storage import remove_media_files
 from instagram_service.models import InstagramAccount, SyncJob, SyncType
 from instagram_service.runtime import get_runtime
@@ -126,8 +126,10 @@ async def sync_now(
 
 @router.get("/admin/accounts/{account_id}/delete")
 async def confirm_delete(
-    request: Request, account_id: IdPath, db: SessionDep, console: Editor
+    request: Request, account_id: IdPath, db: SessionDep, console: Viewer
 ) -> Response:
+    if not console.can_change:
+        raise Forbidden("this key has the read scope: it can look but not change")
     account = await _account(db, console, account_id)
     counts = await accounts.post_counts(db)
     return page(
