@@ -23,7 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from instagram_service.db import Database, JSONType, UTCDateTime
 from instagram_service.migrate import alembic_config, current_revision, head_revision, upgrade
-from instagram_service.models import Base, InstagramAccount, InstagramPost, PostMedia, SyncJob
+from instagram_service.models import (
+    Base,
+    Feed,
+    InstagramAccount,
+    InstagramPost,
+    PostMedia,
+    SyncJob,
+)
 from tests.conftest import separate_database
 from tests.factories import make_account, make_post
 
@@ -212,18 +219,31 @@ async def test_migration_0002_adds_and_drops_the_content_version(
         await migrate(engine, "0002")
         assert "content_version" in await account_columns(engine)
         async with database.session() as session:
-            account = await session.get(InstagramAccount, 1)
-            assert account is not None
-            assert account.content_version == 0  # existing rows start at 0
+            version = select(InstagramAccount.content_version).where(InstagramAccount.id == 1)
+            assert await session.scalar(version) == 0  # existing rows start at 0
             post = await session.get(InstagramPost, 1)
             assert post is not None
             post.caption = "changed after 0002"
         async with database.session() as session:
-            version = select(InstagramAccount.content_version).where(InstagramAccount.id == 1)
             assert await session.scalar(version) == 1
+
+        await migrate(engine, "0003")
+        assert "download_videos" in await account_columns(engine)
+        async with database.session() as session:
+            # An account connected before feeds gets its default feed from the migration.
+            feed = await session.scalar(select(Feed))
+            assert feed is not None
+            assert (feed.slug, feed.account_ids, feed.default_for_account_id) == (
+                "before_0002",
+                [1],
+                1,
+            )
+            videos = select(InstagramAccount.download_videos).where(InstagramAccount.id == 1)
+            assert await session.scalar(videos) is True
 
         await migrate(engine, "0001", down=True)
         assert "content_version" not in await account_columns(engine)
+        assert "download_videos" not in await account_columns(engine)
         async with engine.connect() as connection:
             # The column was dropped in place: a copied and dropped table would have taken
             # the posts with it (ON DELETE CASCADE).

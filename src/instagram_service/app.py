@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
+from starlette_compress import CompressMiddleware
 from taskiq import InMemoryBroker
 
 from instagram_service import __version__
@@ -16,6 +18,7 @@ from instagram_service.apikeys.routes import router as keys_router
 from instagram_service.categories.routes import router as categories_router
 from instagram_service.db import Database
 from instagram_service.errors import ServiceError
+from instagram_service.feeds.routes import router as feeds_router
 from instagram_service.health import router as health_router
 from instagram_service.media.routes import router as images_router
 from instagram_service.migrate import upgrade
@@ -30,6 +33,8 @@ from instagram_service.sync.routes import router as sync_router
 from instagram_service.web.admin.routes import error_page as console_error_page
 from instagram_service.web.admin.routes import is_console
 from instagram_service.web.admin.routes import mount as mount_console
+from instagram_service.web.cors import PublicCORSMiddleware
+from instagram_service.web.routes import router as web_router
 from instagram_service.webhooks.routes import router as webhooks_router
 from instagram_service.worker import broker, import_task_modules
 
@@ -77,7 +82,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             await runtime.aclose()
 
     configure_logging()
-    app = FastAPI(
+    # The API docs' Swagger UI comes from the installed fastapi-offline package, not a CDN.
+    app = FastAPIOffline(
         title="instagram-service",
         version=__version__,
         description=DESCRIPTION,
@@ -96,9 +102,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             expose_headers=["ETag", "X-Request-ID"],
             max_age=600,
         )
+    app.add_middleware(PublicCORSMiddleware)
+    # Compresses what the cached routes did not (they keep compressed bytes beside the plain).
+    app.add_middleware(CompressMiddleware, minimum_size=512)
     app.add_middleware(RequestIdMiddleware)
     routers = (
         gallery_router,  # first: the most requested routes are matched soonest
+        feeds_router,
         health_router,
         posts_router,
         accounts_router,
@@ -108,6 +118,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         moderation_router,
         categories_router,
         images_router,
+        web_router,
     )
     for router in routers:
         app.include_router(router)

@@ -14,14 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
+from instagram_service.errors import NotFound
 from instagram_service.models import SyncType
 from instagram_service.security import generate_fernet_key
 from instagram_service.server import serve_app
 from instagram_service.settings import Settings
 
 console = Console()
+MERGED_FEED = "all-studios"
 
 
 def demo_secrets(data_dir: Path) -> dict[str, str]:
@@ -90,8 +94,28 @@ async def prepare(settings: Settings, tokens: list[str]) -> str:
                 jobs.append(job)
         console.print(job_table(jobs))
         async with runtime.db.session() as session:
+            await merged_feed(session, usernames)
             _key, plain = await create_key(session, name="demo admin", scope="admin")
         return plain
+
+
+async def merged_feed(session: AsyncSession, usernames: list[str]) -> None:
+    """The demo's third feed, beside each account's own: both accounts merged."""
+    from instagram_service.feeds.service import create_feed, feed_by_slug
+    from instagram_service.models import InstagramAccount
+
+    try:
+        await feed_by_slug(session, MERGED_FEED)
+        return
+    except NotFound:
+        pass
+    ids = await session.scalars(
+        select(InstagramAccount.id).where(InstagramAccount.username.in_(usernames))
+    )
+    await create_feed(
+        session, slug=MERGED_FEED, title="Both studios", account_ids=sorted(ids),
+        display={"layout": "highlight"},
+    )  # fmt: skip
 
 
 def run_demo(port: int = 8000, data_dir: Path = Path("./data/demo")) -> None:
@@ -103,6 +127,8 @@ def run_demo(port: int = 8000, data_dir: Path = Path("./data/demo")) -> None:
         admin_key = asyncio.run(prepare(settings, tokens))
         base = f"http://127.0.0.1:{port}"
         console.print()
+        console.print(f"[bold]Website[/bold]       {base}/ (the widget, a snippet per feed)")
+        console.print(f"[bold]Embed page[/bold]    {base}/embed/{MERGED_FEED}")
         console.print(f"[bold]Gallery[/bold]       {base}/api/v1/gallery")
         console.print(f"[bold]API docs[/bold]      {base}/docs")
         console.print(f"[bold]Admin console[/bold] {base}/admin/login (log in with the key below)")

@@ -122,7 +122,9 @@ class Settings(BaseSettings):
     download_total_timeout_s: float = Field(120.0, gt=0, description="Whole download deadline.")
     download_max_redirects: int = Field(5, ge=0, le=10, description="Redirects followed.")
     download_concurrency: int = Field(4, ge=1, le=64, description="Parallel image downloads.")
-    download_videos: bool = Field(False, description="Also download video files.")
+    download_videos: bool = Field(
+        True, description="Download video files too (accounts can opt out one by one)."
+    )
     video_max_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Video byte cap.")
     image_max_pixels: int = Field(50_000_000, gt=0, description="Pillow pixel limit.")
     image_workers: int = Field(2, ge=1, le=32, description="Processes for image encoding.")

@@ -29,8 +29,10 @@ READ_SCOPE = {
     ("GET", "/api/v1/sync/jobs/{job_id}"),
     ("GET", "/api/v1/filters"),
     ("GET", "/api/v1/filters/{filter_id}"),
+    ("GET", "/api/v1/feeds"),
 }
-OPTIONAL_KEY = ("GET", "/api/v1/posts/{post_id}")
+# Public without a key; a key changes the answer (the admin shape, a feed by id).
+OPTIONAL_KEY = {("GET", "/api/v1/posts/{post_id}"), ("GET", "/api/v1/feeds/{ref}")}
 MISSING = {"detail": "missing API key: send Authorization: Bearer <key>"}
 INVALID = {"detail": "invalid or revoked API key"}
 
@@ -42,7 +44,7 @@ def secured_operations(app: FastAPI) -> list[tuple[str, str]]:
         for method, operation in item.items()
         if operation.get("security")
     ]
-    return [op for op in operations if op != OPTIONAL_KEY]
+    return [op for op in operations if op not in OPTIONAL_KEY]
 
 
 def concrete(path: str) -> str:

@@ -161,7 +161,9 @@ async def test_public_post_shape(client: httpx.AsyncClient, data: Data) -> None:
     assert "status" not in item
     assert "media_url" not in item
     version = (post.content_hash or "")[:12]
-    assert item["image"]["urls"]["thumbnail"] == f"/images/{post.id}/thumbnail?v={version}"
+    # Absolute, from the request when IGS_PUBLIC_BASE_URL is not set.
+    thumbnail = f"http://testserver/images/{post.id}/thumbnail?v={version}"
+    assert item["image"]["urls"]["thumbnail"] == thumbnail
     widths = [post.variants[name]["width"] for name in ("thumbnail", "optimized", "large")]
     assert [part.rsplit(" ", 1)[1] for part in item["image"]["srcset"].split(", ")] == [
         f"{w}w" for w in widths
@@ -170,5 +172,5 @@ async def test_public_post_shape(client: httpx.AsyncClient, data: Data) -> None:
     children = data.posts[data.carousel].children
     assert len(carousel["children"]) == len(children) > 1
     assert carousel["children"][1]["urls"]["optimized"].startswith(
-        f"/images/{data.carousel}/1/optimized?v="
+        f"http://testserver/images/{data.carousel}/1/optimized?v="
     )

@@ -296,27 +296,44 @@ async def test_bad_image_paths_are_422(client: httpx.AsyncClient, path: str) -> 
     assert (await client.get(path)).status_code == 422
 
 
-async def test_cors(app_settings: Settings, db: Database) -> None:
+async def test_cors(app_settings: Settings, db: Database, keys: Keys) -> None:
+    """Admin routes: the configured origins only. Public GETs: any origin, no credentials."""
     settings = app_settings.model_copy(update={"cors_origins": ["https://shop.example"]})
     app = create_app(settings, database=db)
     transport = httpx.ASGITransport(app=app)
-    preflight = {
+    admin_preflight = {
         "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "if-none-match",
+        "Access-Control-Request-Headers": "authorization",
     }
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         allowed = await http.options(
-            "/api/v1/gallery", headers={"Origin": "https://shop.example", **preflight}
+            "/api/v1/posts", headers={"Origin": "https://shop.example", **admin_preflight}
         )
         assert allowed.status_code == 200
         assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
         refused = await http.options(
-            "/api/v1/gallery", headers={"Origin": "https://evil.example", **preflight}
+            "/api/v1/posts", headers={"Origin": "https://evil.example", **admin_preflight}
         )
         assert refused.status_code == 400
         assert "access-control-allow-origin" not in refused.headers
-        simple = await http.get("/api/v1/gallery", headers={"Origin": "https://shop.example"})
-        assert simple.headers["access-control-allow-origin"] == "https://shop.example"
-        assert "etag" in simple.headers["access-control-expose-headers"].lower()
-        other = await http.get("/api/v1/gallery", headers={"Origin": "https://evil.example"})
-        assert "access-control-allow-origin" not in other.headers
+        admin_get = await http.get(
+            "/api/v1/posts", headers={"Origin": "https://evil.example", **keys.read}
+        )
+        assert admin_get.status_code == 200
+        assert "access-control-allow-origin" not in admin_get.headers
+
+        public_preflight = {
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        }
+        for origin in ("https://shop.example", "https://evil.example"):
+            preflight = await http.options(
+                "/api/v1/gallery", headers={"Origin": origin, **public_preflight}
+            )
+            assert preflight.status_code == 204
+            assert preflight.headers["access-control-allow-origin"] == "*"
+            assert "if-none-match" in preflight.headers["access-control-allow-headers"].lower()
+            simple = await http.get("/api/v1/gallery", headers={"Origin": origin})
+            assert simple.headers["access-control-allow-origin"] == "*"
+            assert "access-control-allow-credentials" not in simple.headers
+            assert "etag" in simple.headers["access-control-expose-headers"].lower()

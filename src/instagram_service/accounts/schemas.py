@@ -22,6 +22,9 @@ class AccountUpdate(BaseModel):
     sync_frequency_minutes: int | None = Field(None, ge=5, le=7 * 24 * 60)
     max_posts_to_sync: int | None = Field(None, ge=1, le=10_000)
     is_active: bool | None = None
+    download_videos: bool | None = Field(
+        None, description="Opt this account out of video downloads (with IGS_DOWNLOAD_VIDEOS)"
+    )
 
 
 class AccountOut(BaseModel):
@@ -45,6 +48,7 @@ class AccountOut(BaseModel):
                 "auto_sync": True,
                 "sync_frequency_minutes": 60,
                 "max_posts_to_sync": 500,
+                "download_videos": True,
                 "token_expires_at": "2024-07-01T09:00:00Z",
                 "last_sync_at": "2024-05-02T10:00:00Z",
                 "last_full_sync_at": "2024-05-01T03:00:00Z",
@@ -68,6 +72,7 @@ class AccountOut(BaseModel):
     auto_sync: bool
     sync_frequency_minutes: int
     max_posts_to_sync: int
+    download_videos: bool
     token_expires_at: datetime | None
     last_sync_at: datetime | None
     last_full_sync_at: datetime | None

@@ -13,6 +13,7 @@ from instagram_service.accounts.profile import apply_profile
 from instagram_service.db import get_or_404, utcnow
 from instagram_service.deps import MAX_ID
 from instagram_service.errors import BadRequest
+from instagram_service.feeds.defaults import ensure_default_feed
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
@@ -60,6 +61,7 @@ async def connect_account(
     account.reauth_reason = None
     account.is_active = True
     await session.flush()
+    await ensure_default_feed(session, account)
     return account, created
 
 
@@ -88,8 +90,11 @@ async def update_account(
     sync_frequency_minutes: int | None = None,
     max_posts_to_sync: int | None = None,
     is_active: bool | None = None,
+    download_videos: bool | None = None,
 ) -> InstagramAccount:
     account = await get_account(session, account_id)
+    if download_videos is not None:
+        account.download_videos = download_videos
     if auto_sync is not None:
         account.auto_sync = auto_sync
     if sync_frequency_minutes is not None:

@@ -155,10 +155,11 @@ class MediaPipeline:
             posts = await session.scalars(
                 select(InstagramPost)
                 .where(InstagramPost.id.in_(post_ids))
-                .options(selectinload(InstagramPost.children))
+                .options(selectinload(InstagramPost.children), selectinload(InstagramPost.account))
             )
             targets: list[Target] = []
             for post in posts:
+                videos = self.settings.download_videos and post.account.download_videos
                 rows: list[tuple[InstagramPost | PostMedia, int | None]] = [(post, None)]
                 rows += [(child, child.id) for child in post.children]
                 for row, child_id in rows:
@@ -174,7 +175,7 @@ class MediaPipeline:
                                 post.instagram_id,
                                 url,
                                 row.content_hash,
-                                video if self.settings.download_videos else None,
+                                video if videos else None,
                                 image_keys=tuple(sorted(variant_keys(images))),
                                 album=child_id is None and post.media_type == "CAROUSEL_ALBUM",
                             )

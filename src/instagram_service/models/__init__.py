@@ -7,6 +7,7 @@ from instagram_service.models.api_key import ApiKey
 from instagram_service.models.base import Base
 from instagram_service.models.category import DEFAULT_CATEGORIES, FALLBACK_CATEGORY, Category
 from instagram_service.models.content_filter import ContentFilter
+from instagram_service.models.feed import Feed
 from instagram_service.models.image_fields import MediaStatus
 from instagram_service.models.post import ADMIN_TEXT_FIELDS, MANUAL_FIELDS, InstagramPost
 from instagram_service.models.post_media import PostMedia
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_CATEGORIES",
     "FALLBACK_CATEGORY",
     "ContentFilter",
+    "Feed",
     "InstagramAccount",
     "InstagramPost",
     "MediaStatus",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Integer, LargeBinary, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from instagram_service.db import UTCDateTime
@@ -41,6 +41,8 @@ class InstagramAccount(TimestampMixin, Base):
     auto_sync: Mapped[bool] = mapped_column(Boolean, default=True)
     sync_frequency_minutes: Mapped[int] = mapped_column(Integer, default=60)
     max_posts_to_sync: Mapped[int] = mapped_column(Integer, default=50)
+    # Opt-out of video downloads for this account (with IGS_DOWNLOAD_VIDEOS on).
+    download_videos: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_full_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When Instagram said access returns after a rate limit: no sync starts before it.

@@ -10,6 +10,7 @@ from pydantic.config import JsonDict
 
 from instagram_service.media.sources import shows_image
 from instagram_service.models import InstagramPost, PostMedia
+from instagram_service.posts.alt_text import generated_alt
 
 # srcset widths come from the variant boxes: thumbnail 300, optimized 800, large 1080.
 SRCSET_VARIANTS = ("thumbnail", "optimized", "large")
@@ -32,6 +33,8 @@ _IMAGE_EXAMPLE = {
     "srcset_avif": None,
     "placeholder": "LEHV6nWB2yk8pyo0adR*",
     "color": "#a0522d",
+    "alt_text_generated": False,
+    "video": None,
 }
 PUBLIC_POST_EXAMPLE: dict[str, Any] = {
     "id": 12,
@@ -51,6 +54,13 @@ PUBLIC_POST_EXAMPLE: dict[str, Any] = {
     "hashtags": ["ceramics", "handmade"],
     "image": _IMAGE_EXAMPLE,
     "children": [],
+    "alt_text_generated": False,
+    "image_url": "https://gallery.example.com/images/12/optimized?v=3f2a9c1b7d4e",
+    "thumbnail_url": "https://gallery.example.com/images/12/thumbnail?v=3f2a9c1b7d4e",
+    "instagram_url": "https://www.instagram.com/p/C3xYz1AbCdE/",
+    "likes_count": 128,
+    "comments_count": 7,
+    "is_featured": True,
 }
 ADMIN_POST_EXAMPLE: dict[str, Any] = {
     **PUBLIC_POST_EXAMPLE,
@@ -81,6 +91,15 @@ def examples(*items: dict[str, Any]) -> JsonDict:
     return {"examples": list(items)}
 
 
+class VideoOut(BaseModel):
+    url: str = Field(examples=["https://gallery.example.com/images/12/video?v=3f2a9c1b7d4e"])
+    width: int | None = Field(None, examples=[1080])
+    height: int | None = Field(None, examples=[1920])
+    poster: dict[str, str] = Field(
+        default_factory=dict, description="The cover's variants (the same as `urls`)"
+    )
+
+
 class ImageOut(BaseModel):
     media_type: str = Field(examples=["IMAGE"])
     alt_text: str | None = None
@@ -100,6 +119,10 @@ class ImageOut(BaseModel):
     )
     placeholder: str | None = Field(None, description="BlurHash", examples=["LEHV6nWB2yk8pyo0adR*"])
     color: str | None = Field(None, examples=["#a0522d"])
+    alt_text_generated: bool = Field(
+        False, description="alt_text was made from the caption: no person wrote it yet"
+    )
+    video: VideoOut | None = Field(None, description="A video or reel's own file, when stored")
 
 
 class PublicPost(BaseModel):
@@ -122,6 +145,14 @@ class PublicPost(BaseModel):
     hashtags: list[str]
     image: ImageOut | None
     children: list[ImageOut]
+    alt_text_generated: bool = Field(description="alt_text was made from the caption")
+    # The seed's flat keys (its website code reads these), beside the richer ones above.
+    image_url: str | None = Field(description="Absolute URL of the 800 px variant")
+    thumbnail_url: str | None = Field(description="Absolute URL of the 300 px variant")
+    instagram_url: str | None = Field(description="The post on Instagram (= permalink)")
+    likes_count: int | None = Field(description="null when the owner hides the count")
+    comments_count: int | None
+    is_featured: bool
 
 
 def _image_path(post_id: int, index: int | None, variant: str) -> str:
@@ -131,7 +162,12 @@ def _image_path(post_id: int, index: int | None, variant: str) -> str:
 
 
 def image_out(
-    row: InstagramPost | PostMedia, post_id: int, index: int | None, base_url: str = ""
+    row: InstagramPost | PostMedia,
+    post_id: int,
+    index: int | None,
+    base_url: str = "",
+    *,
+    fallback_alt: str = "",
 ) -> ImageOut | None:
     if not shows_image(row) or not row.variants:
         return None
@@ -146,9 +182,19 @@ def image_out(
         widths = [f"{urls[n]} {row.variants[n]['width']}w" for n in names if n in urls]
         return ", ".join(widths) or None
 
+    video = None
+    if "video" in row.variants:
+        video = VideoOut(
+            url=f"{base_url}{_image_path(post_id, index, 'video')}?v={version}",
+            width=row.image_width,
+            height=row.image_height,
+            poster=urls,
+        )
     return ImageOut(
         media_type=row.media_type,
-        alt_text=row.alt_text,
+        alt_text=row.alt_text or fallback_alt or None,
+        alt_text_generated=not row.alt_text and bool(fallback_alt),
+        video=video,
         width=row.image_width,
         height=row.image_height,
         urls=urls,
@@ -161,12 +207,28 @@ def image_out(
 
 def public_post(post: InstagramPost, base_url: str = "") -> PublicPost:
     """Needs `post.children` loaded."""
+    alt = post.alt_text or generated_alt(post.media_type, post.username, post.caption)
+    image = image_out(post, post.id, None, base_url, fallback_alt=alt)
+    count = len(post.children)
+
+    def child_alt(child: PostMedia) -> str:
+        return generated_alt(
+            child.media_type, post.username, post.caption, position=child.position, count=count
+        )
+
     return PublicPost(
         id=post.id,
         instagram_id=post.instagram_id,
         permalink=post.permalink,
         caption=post.caption,
-        alt_text=post.alt_text,
+        alt_text=alt,
+        alt_text_generated=not post.alt_text,
+        image_url=image.urls.get("optimized") if image else None,
+        thumbnail_url=image.urls.get("thumbnail") if image else None,
+        instagram_url=post.permalink,
+        likes_count=post.like_count,
+        comments_count=post.comments_count,
+        is_featured=post.is_featured,
         category=post.gallery_category,
         featured=post.is_featured,
         display_order=post.display_order,
@@ -177,11 +239,16 @@ def public_post(post: InstagramPost, base_url: str = "") -> PublicPost:
         media_product_type=post.media_product_type,
         username=post.username,
         hashtags=list(post.hashtags or []),
-        image=image_out(post, post.id, None, base_url),
+        image=image,
         children=[
-            image
+            out
             for child in post.children
-            if (image := image_out(child, post.id, child.position, base_url)) is not None
+            if (
+                out := image_out(
+                    child, post.id, child.position, base_url, fallback_alt=child_alt(child)
+                )
+            )
+            is not None
         ],
     )
 

@@ -1,7 +1,7 @@
 """categories as data (six seeded defaults) and API keys scoped to accounts
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01 09:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from instagram_service.db import JSONType, UTCDateTime
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

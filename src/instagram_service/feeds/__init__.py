@@ -1,0 +1,1 @@
+"""Feeds: named public galleries (accounts, categories, display defaults). See README.md."""

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from instagram_service.apikeys.auth import AdminKey, OptionalKey, ReadKey
+from instagram_service.deps import MAX_ID, DatabaseDep, IdPath, SessionDep, SettingsDep
+from instagram_service.errors import NotFound
+from instagram_service.feeds import service
+from instagram_service.feeds.public import public_feed
+from instagram_service.feeds.schemas import (
+    SLUG_PATTERN,
+    FeedCreate,
+    FeedOut,
+    FeedPage,
+    FeedUpdate,
+    PublicFeed,
+)
+from instagram_service.posts.http import CachedGalleryRoute, from_cache, public_base
+from instagram_service.routing import (
+    ADMIN_ERRORS,
+    NOT_FOUND,
+    UNAUTHORIZED,
+    ErrorOut,
+    Limit,
+    Offset,
+    paginate,
+)
+
+admin = APIRouter(prefix="/api/v1/feeds", tags=["feeds (admin)"], responses=ADMIN_ERRORS)
+public = APIRouter(prefix="/api/v1/feeds", tags=["gallery"], route_class=CachedGalleryRoute)
+
+
+@admin.get("", response_model=FeedPage)
+async def list_feeds(
+    session: SessionDep, _: ReadKey, limit: Limit = 50, offset: Offset = 0
+) -> FeedPage:
+    """Every feed, oldest first."""
+    return await paginate(
+        session, service.feeds_query(), FeedPage, FeedOut, limit=limit, offset=offset
+    )
+
+
+@admin.post(
+    "",
+    response_model=FeedOut,
+    status_code=201,
+    responses={409: {"model": ErrorOut, "description": "The slug is taken"}},
+)
+async def create_feed(body: FeedCreate, session: SessionDep, _: AdminKey) -> FeedOut:
+    """Create a feed (a named public gallery of one or more accounts)."""
+    feed = await service.create_feed(session, **body.model_dump())
+    return FeedOut.model_validate(feed)
+
+
+@admin.patch("/{feed_id}", response_model=FeedOut, responses=NOT_FOUND)
+async def update_feed(
+    feed_id: IdPath, body: FeedUpdate, session: SessionDep, _: AdminKey
+) -> FeedOut:
+    """Change a feed; only the fields sent change."""
+    feed = await service.update_feed(session, feed_id, body.model_dump(exclude_unset=True))
+    return FeedOut.model_validate(feed)
+
+
+@admin.delete("/{feed_id}", status_code=204, responses=NOT_FOUND)
+async def delete_feed(feed_id: IdPath, session: SessionDep, _: AdminKey) -> None:
+    """Delete a feed (an account's default feed comes back only if the account reconnects)."""
+    await service.delete_feed(session, feed_id)
+
+
+@public.get(
+    "/{ref}",
+    response_class=Response,
+    responses={
+        200: {"model": PublicFeed | FeedOut, "description": "The public feed; with a key, by id."},
+        304: {"description": "Not modified (If-None-Match matched the ETag)"},
+        **UNAUTHORIZED,
+        **NOT_FOUND,
+    },
+)
+async def get_feed(
+    request: Request,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    session: SessionDep,
+    key: OptionalKey,
+    ref: str = Path(pattern=SLUG_PATTERN, description="The slug (or, with a key, the id)."),
+    limit: int | None = Query(None, ge=1, le=100, description="Default: the feed's page size."),
+    offset: int = Query(0, ge=0, le=100_000),
+    until: int | None = Query(None, ge=1, le=MAX_ID, description="From the first page's `until`."),
+    category: str | None = Query(None, max_length=32, description="Only this category."),
+) -> Response:
+    """A feed by slug (public: display settings, profiles, a page of posts); with a key and
+    a numeric id, the admin view of the feed."""
+    if key is not None and ref.isdigit():
+        feed = await service.get_feed(session, int(ref))
+        body = FeedOut.model_validate(feed).model_dump_json()
+        return Response(body, media_type="application/json")
+    base = public_base(request, settings)
+    cache_key = f"feed|{base}|{ref}|{limit}|{offset}|{until}|{category}"
+
+    async def build() -> bytes:
+        async with db.sessionmaker() as read:
+            out = await public_feed(
+                read, ref, base, limit=limit, offset=offset, until=until, category=category
+            )
+        return out.model_dump_json().encode()
+
+    if ref.isdigit():
+        raise NotFound(f"feed {ref!r} not found")
+    return await from_cache(request, db, settings, cache_key, build)
+
+
+router = APIRouter()
+router.include_router(public)
+router.include_router(admin)
