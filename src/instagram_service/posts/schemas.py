@@ -296,7 +296,6 @@ def admin_post(post: InstagramPost, base_url: str = "") -> AdminPost:
         **public.model_dump(),
         account_id=post.account_id,
         is_approved=post.is_approved,
-        is_featured=post.is_featured,
         gallery_category=post.gallery_category,
         status=moderation_status(post),
         manual_fields=list(post.manual_fields or []),

@@ -106,13 +106,21 @@
     var render = function () {
       var el = document.createElement("instagram-gallery");
       el.setAttribute("feed", preview.getAttribute("data-slug"));
+      var values = {};  // several inputs may make one attribute (columns: "2 3 4")
       form.querySelectorAll("[data-attr]").forEach(function (input) {
         var value = input.type === "checkbox" ? (input.checked ? "true" : "false") : input.value;
-        if (value !== "") el.setAttribute(input.getAttribute("data-attr"), value);
+        var name = input.getAttribute("data-attr");
+        if (value !== "") values[name] = values[name] ? values[name] + " " + value : value;
       });
+      Object.keys(values).forEach(function (name) { el.setAttribute(name, values[name]); });
+      if (preview.getAttribute("data-api")) el.setAttribute("api", preview.getAttribute("data-api"));
       preview.replaceChildren(el);
       var snippet = document.getElementById("snippet");
-      if (snippet) snippet.textContent = snippet.getAttribute("data-script") + "\n" + el.outerHTML;
+      if (snippet) {
+        var copy = el.cloneNode(false);
+        copy.removeAttribute("api");
+        snippet.textContent = snippet.getAttribute("data-script") + "\n" + copy.outerHTML;
+      }
     };
     form.addEventListener("input", render);
     render();
