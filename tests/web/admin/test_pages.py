@@ -7,7 +7,7 @@ import pytest
 from playwright.async_api import Browser
 from sqlalchemy import select
 
-from instagram_service.models import SyncJob, WebhookSubscription
+from instagram_service.models import Feed, SyncJob, WebhookSubscription
 from tests.web.admin.conftest import Keys, Site, login
 from tests.web.browser import DESKTOP, PHONE, axe_violations, describe, screenshot
 
@@ -21,6 +21,7 @@ PAGES = [
     ("jobs", "/admin/jobs"),
     ("job", "/admin/jobs/{job}"),
     ("feeds", "/admin/feeds"),
+    ("feed", "/admin/feeds/{feed}"),
     ("categories", "/admin/categories"),
     ("webhooks", "/admin/webhooks"),
     ("webhook", "/admin/webhooks/{subscription}"),
@@ -35,6 +36,7 @@ async def test_every_page_is_accessible_and_fits(
     async with site.db.session() as session:
         job = await session.scalar(select(SyncJob.id).order_by(SyncJob.id.desc()))
         subscription = await session.scalar(select(WebhookSubscription.id))
+        feed = await session.scalar(select(Feed.id).order_by(Feed.id))
         if subscription is None:
             row = WebhookSubscription(
                 url="https://cms.example.com/hooks", events=["gallery.changed"], is_active=True,
@@ -43,11 +45,16 @@ async def test_every_page_is_accessible_and_fits(
             session.add(row)
             await session.flush()
             subscription = row.id
-    values = {"account": min(site.accounts.values()), "job": job, "subscription": subscription}
+    values = {
+        "account": min(site.accounts.values()), "job": job, "subscription": subscription,
+        "feed": feed,
+    }  # fmt: skip
     context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
     page = await context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+    page.on(
+        "console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None
+    )
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
     try:
         await page.goto(f"{site.base}/admin/login")

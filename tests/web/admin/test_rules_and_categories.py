@@ -9,6 +9,7 @@ from sqlalchemy import select
 from instagram_service.models import Category, ContentFilter, InstagramPost
 from tests.web.admin.conftest import Keys, Site, login
 from tests.web.admin.test_moderation import gallery_ids, reset_all
+from tests.web.browser import screenshot
 
 
 async def test_write_a_rule_preview_it_then_apply(page: Page, site: Site, keys: Keys) -> None:
@@ -26,6 +27,7 @@ async def test_write_a_rule_preview_it_then_apply(page: Page, site: Site, keys: 
     await page.get_by_label("Hide posts with these hashtags").fill("#competitor")
     async with page.expect_navigation():
         await page.get_by_role("button", name="Preview").click()
+    await screenshot(page, "admin-rule-preview-desktop")
     heading = await page.locator("#preview-title").text_content()
     assert heading == "Preview: Would hide 3 posts."
     assert await page.locator("#preview img").count() == 3

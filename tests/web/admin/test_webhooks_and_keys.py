@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from instagram_service.apikeys.service import find_active_key
 from tests.web.admin.conftest import Keys, Site, login
-from tests.web.browser import free_port, serve
+from tests.web.browser import free_port, screenshot, serve
 from tests.web.conftest import PageErrors
 
 
@@ -33,6 +33,7 @@ async def test_a_test_webhook_delivery_appears_in_its_log(
         await page.get_by_label("Receiver URL").fill(f"{cms}/hook")
         async with page.expect_navigation():
             await page.get_by_role("button", name="Create subscription").click()
+        await screenshot(page, "admin-webhook-created-desktop")
         secret = await page.locator("#new-secret").text_content()
         assert secret is not None
         assert secret.startswith("whsec_")
@@ -75,6 +76,7 @@ async def test_create_a_scoped_key_shown_once_then_revoke(
     await page.get_by_label(f"@{username}").check()
     async with page.expect_navigation():
         await page.get_by_role("button", name="Create key").click()
+    await screenshot(page, "admin-key-created-desktop")
     plain = (await page.locator("#new-key-value").text_content() or "").strip()
     assert plain.startswith("igs_")
     async with site.db.session() as session:
