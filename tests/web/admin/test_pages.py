@@ -95,7 +95,8 @@ async def test_keyboard_reaches_every_control_with_visible_focus(
             await page.keyboard.press("Tab")
             info = await page.evaluate(
                 """() => { const el = document.activeElement; const s = getComputedStyle(el);
-                return [el.tagName, el.textContent.trim().slice(0, 40), s.outlineStyle, s.outlineWidth]; }"""
+                return [el.tagName, el.textContent.trim().slice(0, 40), s.outlineStyle,
+                        s.outlineWidth]; }"""
             )
             if info[0] == "BODY":
                 break  # past the last control

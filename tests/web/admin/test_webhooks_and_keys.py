@@ -128,10 +128,9 @@ async def test_a_scoped_key_sees_only_its_accounts_everywhere(
         status = (await http.get("/api/v1/sync/status")).json()
         assert [a["account_id"] for a in status["accounts"]] == [mine]
         assert (await http.get(f"/api/v1/accounts/{other}")).status_code == 404
-        other_post = (
-            await http.get("/api/v1/posts?limit=1", headers={"Authorization": f"Bearer {keys.admin}"},
-                           params={"account": str(other)})
-        ).json()["items"][0]["id"]  # fmt: skip
+        admin = {"Authorization": f"Bearer {keys.admin}"}
+        listed = await http.get("/api/v1/posts?limit=1", headers=admin, params={"account": other})
+        other_post = listed.json()["items"][0]["id"]
         assert (await http.get(f"/api/v1/posts/{other_post}")).status_code == 404
         patch = await http.patch(f"/api/v1/posts/{other_post}", json={"is_featured": True})
         assert patch.status_code == 404
@@ -143,7 +142,8 @@ async def test_a_scoped_key_sees_only_its_accounts_everywhere(
     await page.goto(f"{site.base}/admin/moderation")
     token = await page.locator('meta[name="csrf-token"]').get_attribute("content")
     forged = await page.context.request.post(
-        f"{site.base}/admin/posts/{other_post}", form={"csrf_token": token or "", "action": "reject"},
+        f"{site.base}/admin/posts/{other_post}",
+        form={"csrf_token": token or "", "action": "reject"},
         headers={"Origin": site.base},
-    )  # fmt: skip
+    )
     assert forged.status == 404
