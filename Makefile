@@ -26,10 +26,13 @@ browser-tools:
 test: $(STAMP) browser-tools
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
+# Style, types, the layers (import-linter contracts in pyproject.toml) and no import cycle.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_architecture.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks

@@ -28,12 +28,13 @@ from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.migrate import upgrade
 from instagram_service.models import InstagramAccount, InstagramPost, SyncType
-from instagram_service.runtime import build_runtime
 from instagram_service.security import generate_fernet_key
 from instagram_service.settings import Settings
-from instagram_service.sync.engine import run_sync_job
-from instagram_service.sync.seams import NoMediaSeam
+from instagram_service.sync import ports
+from instagram_service.sync.engine import SyncContext, run_sync_job
+from instagram_service.sync.ports import NoMedia
 from instagram_service.sync.service import trigger_sync
+from instagram_service.wiring import build_wired
 
 PAGE = 100
 SIZES = (100, 1000, 5000)
@@ -75,9 +76,9 @@ async def run_size(posts: int, tmp: Path) -> dict[str, float]:
             page_size=PAGE,
         )
         settings.data_dir.mkdir(parents=True)
-        runtime = build_runtime(settings, Database(settings.database_url))
-        await runtime.media.aclose()  # type: ignore[attr-defined]
-        runtime.media = NoMediaSeam()  # calls and rows only: images are benchmarked elsewhere
+        runtime = build_wired(settings, Database(settings.database_url))
+        await runtime.get(ports.MEDIA).aclose()  # type: ignore[attr-defined]
+        runtime.plug(ports.MEDIA, NoMedia())  # calls and rows only: images are elsewhere
         await upgrade(runtime.db.engine)
         token = generate_scenario(1, posts, seed=0).accounts[0].tokens[0].token
         async with runtime.db.session() as session:
@@ -90,7 +91,7 @@ async def run_size(posts: int, tmp: Path) -> dict[str, float]:
                 job, _ = await trigger_sync(session, stored, kind)
             before = calls(base)
             started = time.perf_counter()
-            finished = await run_sync_job(runtime.sync_context(), job.id)
+            finished = await run_sync_job(SyncContext.of(runtime), job.id)
             elapsed = time.perf_counter() - started
             assert finished is not None
             assert finished.status == "COMPLETED", finished.error_message

@@ -1,4 +1,4 @@
-"""A service runtime wired to a running emulator and the test database."""
+"""A service container wired to a running emulator and the test database."""
 
 from __future__ import annotations
 
@@ -11,24 +11,27 @@ from typing import Any
 from sqlalchemy import func, select
 
 from instagram_service.accounts.service import connect_account
+from instagram_service.container import Container
 from instagram_service.db import Database
 from instagram_service.emulator.server import EmulatorHandle
 from instagram_service.models import InstagramAccount, InstagramPost, SyncJob, SyncType
-from instagram_service.runtime import Runtime, build_runtime, set_runtime
-from instagram_service.sync.engine import Progress, run_sync_job
-from instagram_service.sync.seams import NoMediaSeam
+from instagram_service.sync import ports
+from instagram_service.sync.engine import Progress, SyncContext, run_sync_job
+from instagram_service.sync.ports import NoMedia
 from instagram_service.sync.service import trigger_sync
+from instagram_service.wiring import build_wired
+from instagram_service.worker.broker import broker
 from tests.conftest import TOKEN_KEY
 
 
 @dataclass
 class Env:
-    runtime: Runtime
+    container: Container
     emulator: EmulatorHandle
 
     @property
     def db(self) -> Database:
-        return self.runtime.db
+        return self.container.db
 
     def token(self, account_index: int = 0) -> str:
         return self.emulator.state.scenario.accounts[account_index].tokens[0].token
@@ -36,7 +39,7 @@ class Env:
     async def connect(self, account_index: int = 0) -> InstagramAccount:
         async with self.db.session() as session:
             account, _ = await connect_account(
-                session, self.runtime.client, self.runtime.cipher, self.token(account_index)
+                session, self.container.client, self.container.cipher, self.token(account_index)
             )
             return account
 
@@ -48,7 +51,7 @@ class Env:
             assert account is not None
             job, created = await trigger_sync(session, account, sync_type)
             assert created, "a job was already active"
-        finished = await run_sync_job(self.runtime.sync_context(progress), job.id)
+        finished = await run_sync_job(SyncContext.of(self.container, progress), job.id)
         assert finished is not None
         return finished
 
@@ -82,13 +85,14 @@ async def emulated_runtime(
 ) -> AsyncIterator[Env]:
     """`media=False` keeps posts with their URLs only, for tests about the sync itself."""
     settings = emulated_settings(emulator, db, tmp, **overrides)
-    runtime = build_runtime(settings, db)
+    container = build_wired(settings, db)
     if not media:
-        await runtime.media.aclose()  # type: ignore[attr-defined]
-        runtime.media = NoMediaSeam()
-    set_runtime(runtime)
+        await container.get(ports.MEDIA).aclose()  # type: ignore[attr-defined]
+        container.plug(ports.MEDIA, NoMedia())
+    previous = getattr(broker.state, "container", None)
+    broker.state.container = container  # in-process tasks run with this container
     try:
-        yield Env(runtime, emulator)
+        yield Env(container, emulator)
     finally:
-        set_runtime(None)
-        await runtime.aclose()
+        broker.state.container = previous
+        await container.aclose()

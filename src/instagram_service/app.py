@@ -20,14 +20,13 @@ from instagram_service.db import Database
 from instagram_service.errors import ServiceError
 from instagram_service.feeds.routes import router as feeds_router
 from instagram_service.health import router as health_router
+from instagram_service.instagram_webhooks.routes import router as instagram_webhooks_router
 from instagram_service.media.routes import router as images_router
 from instagram_service.migrate import upgrade
 from instagram_service.moderation.routes import router as moderation_router
 from instagram_service.observability import RequestIdMiddleware, configure_logging, get_logger
 from instagram_service.posts.routes import admin as posts_router
 from instagram_service.posts.routes import public as gallery_router
-from instagram_service.runtime import build_runtime, set_runtime
-from instagram_service.scheduler import background_scheduler
 from instagram_service.settings import Settings, get_settings
 from instagram_service.sync.routes import router as sync_router
 from instagram_service.web.admin.routes import error_page as console_error_page
@@ -36,7 +35,9 @@ from instagram_service.web.admin.routes import mount as mount_console
 from instagram_service.web.cors import PublicCORSMiddleware
 from instagram_service.web.routes import router as web_router
 from instagram_service.webhooks.routes import router as webhooks_router
-from instagram_service.worker import broker, import_task_modules
+from instagram_service.wiring import build_wired
+from instagram_service.worker.broker import broker, import_task_modules
+from instagram_service.worker.scheduler import background_scheduler
 
 log = get_logger(__name__)
 
@@ -59,17 +60,21 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(settings, database)
-        app.state.db = runtime.db
-        if runtime.db.is_sqlite:
+        container = build_wired(settings, database)
+        app.state.db = container.db
+        app.state.container = container
+        if container.db.is_sqlite:
             # Embedded mode: one command, so the schema is brought up to date at start.
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            await upgrade(runtime.db.engine)
-        set_runtime(runtime)
+            await upgrade(container.db.engine)
+        # The in-process broker runs tasks with this container (given back at the end: an
+        # app started inside another's lifespan, as tests do, must not leave it without).
+        previous = getattr(broker.state, "container", None)
+        broker.state.container = container
         import_task_modules()
         await broker.startup()
         embedded = isinstance(broker, InMemoryBroker) and settings.embedded_scheduler
-        log.info("service started", database=runtime.db.engine.dialect.name, scheduler=embedded)
+        log.info("service started", database=container.db.engine.dialect.name, scheduler=embedded)
         try:
             if embedded:
                 async with background_scheduler(settings.scheduler_interval_s):
@@ -78,8 +83,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 yield
         finally:
             await broker.shutdown()
-            set_runtime(None)
-            await runtime.aclose()
+            broker.state.container = previous
+            await container.aclose()
 
     configure_logging()
     # The API docs' Swagger UI comes from the installed fastapi-offline package, not a CDN.
@@ -114,6 +119,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         accounts_router,
         sync_router,
         keys_router,
+        instagram_webhooks_router,
         webhooks_router,
         moderation_router,
         categories_router,

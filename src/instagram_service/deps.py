@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from instagram_service.container import Container
 from instagram_service.db import Database
+from instagram_service.kit.pagination import MAX_ID
 from instagram_service.settings import Settings
 
 
@@ -24,6 +26,12 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+async def get_container(request: Request) -> Container:
+    """The process's container, built by the app's lifespan."""
+    container: Container = request.app.state.container
+    return container
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One unit of work per request: committed if the route returns, else rolled back."""
     async with (await get_database(request)).session() as session:
@@ -35,8 +43,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+ContainerDep = Annotated[Container, Depends(get_container)]
 
-# Ids are 32-bit on PostgreSQL, and SQLite overflows past 64 bits: larger ones are a 422,
-# not a driver error (500).
-MAX_ID = 2_147_483_647
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

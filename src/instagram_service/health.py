@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from instagram_service.apikeys.auth import ReadKey
 from instagram_service.deps import DatabaseDep
+from instagram_service.kit.openapi import ADMIN_ERRORS, example_content
 from instagram_service.migrate import current_revision, head_revision
-from instagram_service.routing import ADMIN_ERRORS, example_content
 
 router = APIRouter(tags=["health"])
 

@@ -12,6 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from instagram_service.db import make_engine
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -53,8 +55,6 @@ def upgrade_blocking(url: str) -> None:
 
 
 async def _upgrade_url(url: str) -> None:
-    from instagram_service.db import make_engine
-
     engine = make_engine(url)
     try:
         await upgrade(engine)

@@ -42,7 +42,7 @@ async def test_token_is_encrypted_at_rest(env: Env) -> None:
     account = await env.connect()
     stored = await _stored(env, account.id)
     assert env.token().encode() not in stored.access_token_encrypted
-    assert env.runtime.cipher.decrypt(stored.access_token_encrypted) == env.token()
+    assert env.container.cipher.decrypt(stored.access_token_encrypted) == env.token()
     assert stored.username == env.emulator.state.scenario.accounts[0].username
     assert stored.token_expires_at is not None
 
@@ -57,14 +57,14 @@ async def test_refresh_renews_tokens_that_are_old_enough_and_expire_soon(env: En
                 token_expires_at=utcnow() + timedelta(days=5),
             )
         )
-    assert await refresh_tokens() == 1
+    assert await refresh_tokens(env.container) == 1
     stored = await _stored(env, account.id)
-    fresh = env.runtime.cipher.decrypt(stored.access_token_encrypted)
+    fresh = env.container.cipher.decrypt(stored.access_token_encrypted)
     assert fresh != old_token
     assert stored.token_refreshed_at is not None
     assert stored.token_expires_at is not None
     assert stored.token_expires_at > utcnow() + timedelta(days=50)
-    assert await refresh_tokens() == 0  # just refreshed: too young to refresh again
+    assert await refresh_tokens(env.container) == 0  # just refreshed: too young to refresh again
 
 
 async def test_refresh_skips_tokens_not_expiring_soon(env: Env) -> None:
@@ -73,7 +73,7 @@ async def test_refresh_skips_tokens_not_expiring_soon(env: Env) -> None:
         await session.execute(
             update(InstagramAccount).values(token_issued_at=utcnow() - timedelta(days=2))
         )
-    assert await refresh_tokens() == 0  # 60 days left, outside the 10-day window
+    assert await refresh_tokens(env.container) == 0  # 60 days left, outside the 10-day window
 
 
 async def test_refused_refresh_marks_the_account(env: Env) -> None:
@@ -86,7 +86,7 @@ async def test_refused_refresh_marks_the_account(env: Env) -> None:
                 token_expires_at=utcnow() + timedelta(days=1),
             )
         )
-    assert await refresh_tokens() == 0
+    assert await refresh_tokens(env.container) == 0
     stored = await _stored(env, account.id)
     assert stored.needs_reauth
     assert stored.reauth_reason
@@ -95,9 +95,9 @@ async def test_refused_refresh_marks_the_account(env: Env) -> None:
 async def test_a_bad_token_is_refused_with_a_clear_message(env: Env) -> None:
     async with env.db.session() as session:
         with pytest.raises(BadRequest, match="Instagram refused the token"):
-            await connect_account(session, env.runtime.client, env.runtime.cipher, "IGAAnope")
+            await connect_account(session, env.container.client, env.container.cipher, "IGAAnope")
         with pytest.raises(BadRequest, match="empty"):
-            await connect_account(session, env.runtime.client, env.runtime.cipher, "  ")
+            await connect_account(session, env.container.client, env.container.cipher, "  ")
 
 
 async def _make_due(env: Env) -> None:
@@ -114,11 +114,11 @@ async def test_one_accounts_refresh_error_does_not_stop_the_others(env: Env) -> 
     first, second = await env.connect(0), await env.connect(1)
     await _make_due(env)
     env.emulator.state.set_faults(fail_next=1, fail_code=10)  # a permission error, not retried
-    assert await refresh_tokens() == 1
+    assert await refresh_tokens(env.container) == 1
     stored = [await _stored(env, first.id), await _stored(env, second.id)]
     assert sorted(a.token_refreshed_at is not None for a in stored) == [False, True]
     assert not any(a.needs_reauth for a in stored)  # only an invalid token needs a reconnect
-    assert await refresh_tokens() == 1  # the failed one is tried again at the next run
+    assert await refresh_tokens(env.container) == 1  # the failed one is tried again at the next run
 
 
 async def test_refused_refresh_tells_the_cms_once(env: Env) -> None:
@@ -127,13 +127,13 @@ async def test_refused_refresh_tells_the_cms_once(env: Env) -> None:
         session.add(
             WebhookSubscription(
                 url="http://127.0.0.1:9/hook",  # nothing listens: only the records matter
-                secret_encrypted=env.runtime.cipher.encrypt("whsec_dGVzdHRlc3R0ZXN0dGVzdA=="),
+                secret_encrypted=env.container.cipher.encrypt("whsec_dGVzdHRlc3R0ZXN0dGVzdA=="),
                 events=["account.needs_reauth"],
             )
         )
     env.emulator.state.revoke_token(env.token(), status="revoked")
     await _make_due(env)
-    assert await refresh_tokens() == 0
+    assert await refresh_tokens(env.container) == 0
     async with env.db.session() as session:
         rows = (await session.scalars(select(WebhookDelivery))).all()
     assert [row.event_type for row in rows if row.attempt == 1] == ["account.needs_reauth"]

@@ -27,7 +27,6 @@ from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.migrate import upgrade
 from instagram_service.models import InstagramPost, MediaStatus
 from instagram_service.posts.cache import gallery_cache
-from instagram_service.runtime import Runtime, get_runtime
 from instagram_service.settings import Settings
 from tests.conftest import separate_database, truncate_all
 from tests.emulated import emulated_runtime, emulated_settings
@@ -184,11 +183,3 @@ async def own_db(
         await upgrade(database.engine)
         yield database
         await database.dispose()
-
-
-def current_runtime() -> Runtime | None:
-    """The runtime the package's app set, if any, to be given back after a module's own app."""
-    try:
-        return get_runtime()
-    except RuntimeError:
-        return None

@@ -19,10 +19,8 @@ from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia, SyncJob
-from instagram_service.runtime import set_runtime
 from instagram_service.security import TokenCipher
 from instagram_service.settings import Settings
-from tests.api.conftest import current_runtime
 from tests.conftest import truncate_all
 from tests.emulated import emulated_settings
 from tests.webhooks.support import AppEnv, drain, running_app
@@ -48,12 +46,8 @@ def app_settings(accounts_emulator: EmulatorHandle, own_db: Database, tmp_path: 
 @pytest.fixture
 async def env(app_settings: Settings, own_db: Database) -> AsyncIterator[AppEnv]:
     await truncate_all(own_db)
-    previous = current_runtime()  # the package's app may be running: give its runtime back
-    try:
-        async with running_app(app_settings, own_db) as app_env:
-            yield app_env
-    finally:
-        set_runtime(previous)
+    async with running_app(app_settings, own_db) as app_env:
+        yield app_env
 
 
 def token_of(emulator: EmulatorHandle, index: int = 0) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from instagram_service.routing import ErrorOut
+from instagram_service.kit.openapi import ErrorOut
 from tests.api.conftest import Keys
 
 # DESIGN.md section 4 (the seed's endpoints, extended), plus the key and filter routes.

@@ -18,9 +18,7 @@ from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import InstagramAccount
-from instagram_service.runtime import set_runtime
 from instagram_service.sync.schemas import SyncJobOut
-from tests.api.conftest import current_runtime
 from tests.conftest import truncate_all
 from tests.emulated import emulated_settings
 from tests.webhooks.support import AppEnv, drain, running_app
@@ -44,12 +42,8 @@ async def env(
 ) -> AsyncIterator[AppEnv]:
     await truncate_all(own_db)
     settings = emulated_settings(sync_emulator, own_db, tmp_path, embedded_scheduler=False)
-    previous = current_runtime()  # the package's app may be running: give its runtime back
-    try:
-        async with running_app(settings, own_db) as app_env:
-            yield app_env
-    finally:
-        set_runtime(previous)
+    async with running_app(settings, own_db) as app_env:
+        yield app_env
 
 
 async def connect(env: AppEnv, emulator: EmulatorHandle, index: int = 0) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from instagram_service.emulator import EmulatorHandle, Scenario, running_emulator
+from instagram_service.emulator import EmulatorHandle, running_emulator
+from instagram_service.emulator.generate import load_scenario
 
 DEMO_TOKEN = "IGAAdemoLumiereLongLivedToken0001"
 DEMO_USER = "17841400000000101"
@@ -15,7 +16,7 @@ DEMO_USER = "17841400000000101"
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[EmulatorHandle]:
-    with running_emulator(Scenario.load("demo")) as handle:
+    with running_emulator(load_scenario("demo")) as handle:
         yield handle
 
 

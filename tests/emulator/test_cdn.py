@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from instagram_service.emulator import EmulatorHandle, Scenario, running_emulator
+from instagram_service.emulator import EmulatorHandle, running_emulator
+from instagram_service.emulator.generate import load_scenario
 from instagram_service.emulator.images import SIZES, render_jpeg
 from tests.emulator.conftest import DEMO_TOKEN
 
@@ -54,7 +55,7 @@ async def test_cdn_serves_each_media_at_its_size(
 
 
 async def test_links_expire_and_are_signed(http: httpx.AsyncClient) -> None:
-    with running_emulator(Scenario.load("demo")) as own:
+    with running_emulator(load_scenario("demo")) as own:
         async with httpx.AsyncClient(base_url=own.base_url) as client:
             url = (await media_urls(client))[0]
             assert (await client.get(url)).status_code == 200

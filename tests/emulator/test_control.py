@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from instagram_service.emulator import EmulatorHandle, Scenario, running_emulator
+from instagram_service.emulator.generate import load_scenario
 from instagram_service.emulator.server import serve_in_thread
 from instagram_service.emulator.webhooks import sign
 from tests.emulator.conftest import DEMO_TOKEN, DEMO_USER
@@ -86,7 +87,7 @@ async def test_media_changes_through_the_control_api(
     http: httpx.AsyncClient, receiver: tuple[Receiver, str]
 ) -> None:
     keeper, url = receiver
-    scenario = Scenario.load("demo")
+    scenario = load_scenario("demo")
     scenario.webhook_url = url
     with running_emulator(scenario) as emu:
         async with httpx.AsyncClient(base_url=emu.base_url) as client:

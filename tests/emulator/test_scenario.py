@@ -12,6 +12,7 @@ from instagram_service.emulator import (
     build_demo_scenario,
     generate_scenario,
 )
+from instagram_service.emulator.generate import load_scenario
 
 
 def test_json_round_trip(tmp_path: Path) -> None:
@@ -20,16 +21,16 @@ def test_json_round_trip(tmp_path: Path) -> None:
     scenario.webhook_url = "http://127.0.0.1:1/hook"
     path = tmp_path / "s.json"
     path.write_text(scenario.to_json(), encoding="utf-8")
-    assert Scenario.load(str(path)) == scenario
+    assert load_scenario(str(path)) == scenario
     assert Scenario.from_json(scenario.to_json()) == scenario
 
 
 def test_the_shipped_demo_is_the_built_one() -> None:
-    assert Scenario.load("demo") == build_demo_scenario()
+    assert load_scenario("demo") == build_demo_scenario()
 
 
 def test_demo_has_every_kind() -> None:
-    demo = Scenario.load("demo")
+    demo = load_scenario("demo")
     media = [m for a in demo.accounts for m in a.media]
     feed = [m for m in media if m.media_product_type in ("FEED", "REELS")]
     assert len(demo.accounts) == 2
@@ -61,6 +62,6 @@ def test_generation_is_fast_and_deterministic() -> None:
 
 
 def test_generated_spec() -> None:
-    scenario = Scenario.load("generated:50:3")
+    scenario = load_scenario("generated:50:3")
     assert [len(a.media) for a in scenario.accounts] == [50, 50, 50]
-    assert len(Scenario.load("generated:10").accounts) == 1
+    assert len(load_scenario("generated:10").accounts) == 1

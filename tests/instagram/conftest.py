@@ -10,10 +10,10 @@ import pytest
 from instagram_service.emulator import (
     EmulatorHandle,
     EmulatorState,
-    Scenario,
     generate_scenario,
     running_emulator,
 )
+from instagram_service.emulator.generate import load_scenario
 from instagram_service.instagram import InstagramClient, RateLimiter, close_http_client
 from instagram_service.settings import Settings
 
@@ -40,7 +40,7 @@ async def _close_pool() -> AsyncIterator[None]:
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorHandle]:
     """The demo scenario, served for the whole module; faults and stats reset per test."""
-    with running_emulator(EmulatorState(Scenario.load("demo"))) as handle:
+    with running_emulator(EmulatorState(load_scenario("demo"))) as handle:
         yield handle
 
 

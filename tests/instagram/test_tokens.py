@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from instagram_service.emulator import EmulatorHandle, Scenario, running_emulator
+from instagram_service.emulator import EmulatorHandle, running_emulator
+from instagram_service.emulator.generate import load_scenario
 from instagram_service.instagram import InstagramClient, InstagramError, RateLimiter
 from tests.instagram.conftest import DEMO_USER, client_settings
 
@@ -18,7 +19,7 @@ REDIRECT = "https://service.example/api/v1/accounts/callback"
 @pytest.fixture
 def own_emulator() -> Iterator[EmulatorHandle]:
     """Tests here move the clock, so each gets its own emulator."""
-    with running_emulator(Scenario.load("demo")) as handle:
+    with running_emulator(load_scenario("demo")) as handle:
         yield handle
 
 

@@ -23,9 +23,11 @@ from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.instagram.schemas import IGMedia
 from instagram_service.media.cleanup import cleanup_deleted_media
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, SyncStatus
-from instagram_service.posts.schemas import image_out, is_public
+from instagram_service.posts.schemas import image_out
 from instagram_service.posts.service import gallery
-from instagram_service.sync.seams import DefaultModerator, MediaSeam, NoMediaSeam
+from instagram_service.posts.visibility import is_public
+from instagram_service.sync import ports
+from instagram_service.sync.ports import DefaultModerator, MediaPort, NoMedia
 from instagram_service.sync.upsert import upsert_post
 from tests.emulated import Env, emulated_runtime
 from tests.factories import make_account
@@ -94,7 +96,7 @@ async def _gallery_ids(env: Env) -> set[str]:
 
 
 def _files(env: Env, row: object) -> set[Path]:
-    root = env.runtime.settings.media_root
+    root = env.container.settings.media_root
     return {root / str(v["key"]) for v in getattr(row, "variants", {}).values()}
 
 
@@ -118,14 +120,14 @@ async def _new_link(env: Env, instagram_id: str) -> None:
         )
 
 
-async def _with_media(env: Env, seam: MediaSeam, account_id: int) -> None:
-    pipeline = env.runtime.media
-    env.runtime.media = seam
+async def _with_media(env: Env, seam: MediaPort, account_id: int) -> None:
+    pipeline = env.container.get(ports.MEDIA)
+    env.container.plug(ports.MEDIA, seam)
     try:
         job = await env.sync(account_id)
         assert job.status == SyncStatus.COMPLETED, job.error_message
     finally:
-        env.runtime.media = pipeline
+        env.container.plug(ports.MEDIA, pipeline)
 
 
 # --- 1. albums: the own image is an image child's ------------------------------------------
@@ -152,7 +154,7 @@ async def test_album_image_comes_from_its_first_image_child(albums_env: Env) -> 
 async def test_album_without_media_url_gets_its_image(albums_env: Env) -> None:
     env = albums_env
     account = await env.connect()
-    await _with_media(env, NoMediaSeam(), account.id)
+    await _with_media(env, NoMedia(), account.id)
     album = await _post(env, VIDEO_FIRST)
     async with env.db.session() as session:
         await session.execute(
@@ -160,7 +162,7 @@ async def test_album_without_media_url_gets_its_image(albums_env: Env) -> None:
         )
         stored = await session.get(InstagramAccount, account.id)
         assert stored is not None
-    outcome = await env.runtime.media.process_posts(stored, env.token(), [album.id])
+    outcome = await env.container.get(ports.MEDIA).process_posts(stored, env.token(), [album.id])
     assert outcome.failed_post_ids == []
     album = await _post(env, VIDEO_FIRST)
     assert album.media_status == MediaStatus.READY
@@ -177,7 +179,7 @@ def _hashtag_album() -> dict[str, object]:
 
 
 async def test_real_album_without_media_url_is_stored_from_a_child(clean_db: Database) -> None:
-    from instagram_service.media.sources import own_image_url
+    from instagram_service.models.media_sources import own_image_url
 
     raw = _hashtag_album()
     only_videos = IGMedia.model_validate(raw)
@@ -212,7 +214,7 @@ async def test_failed_redownload_keeps_the_previous_files_public(env: Env) -> No
 
     # A new link waits for the pipeline: the post stays public with its old variants.
     await _new_link(env, IMAGE)
-    await _with_media(env, NoMediaSeam(), account.id)
+    await _with_media(env, NoMedia(), account.id)
     waiting = await _post(env, IMAGE)
     assert waiting.media_status == MediaStatus.PENDING
     assert IMAGE in await _gallery_ids(env)
@@ -259,7 +261,7 @@ async def _expire(env: Env, *instagram_ids: str) -> None:
 async def test_post_listed_again_after_the_cleanup_is_downloaded_again(env: Env) -> None:
     account = await _synced(env)
     await _expire(env, IMAGE, ALBUM)
-    assert await cleanup_deleted_media(env.db, env.runtime.settings) > 0
+    assert await cleanup_deleted_media(env.db, env.container.settings) > 0
     for instagram_id in (IMAGE, ALBUM):
         gone = await _post(env, instagram_id)
         assert gone.media_status == MediaStatus.NONE
@@ -292,12 +294,12 @@ async def test_cleanup_reaches_the_children_of_an_album_without_own_image(env: E
             .values(media_status=MediaStatus.NONE, variants={})
         )
     await _expire(env, ALBUM)
-    assert await cleanup_deleted_media(env.db, env.runtime.settings) == len(children)
+    assert await cleanup_deleted_media(env.db, env.container.settings) == len(children)
     assert not any(f.exists() for f in children)
     assert all(f.exists() for f in own)  # no row named them any more: not ours to judge
     cleaned = await _post(env, ALBUM)
     assert all(c.media_status == MediaStatus.NONE and not c.variants for c in cleaned.children)
-    assert await cleanup_deleted_media(env.db, env.runtime.settings) == 0
+    assert await cleanup_deleted_media(env.db, env.container.settings) == 0
 
 
 # --- 5. videos -----------------------------------------------------------------------------
@@ -345,14 +347,14 @@ async def test_expired_video_links_are_refreshed(
         emulator, clean_db, tmp_path, media=True, image_workers=1, download_videos=True
     ) as env:
         account = await env.connect()
-        await _with_media(env, NoMediaSeam(), account.id)
+        await _with_media(env, NoMedia(), account.id)
         state = env.emulator.state
         state.advance_clock(state.scenario.link_lifetime_s * 3)  # every stored link expired
         async with env.db.session() as session:
             stored = await session.get(InstagramAccount, account.id)
             assert stored is not None
             ids = list(await session.scalars(select(InstagramPost.id)))
-        outcome = await env.runtime.media.process_posts(stored, env.token(), ids)
+        outcome = await env.container.get(ports.MEDIA).process_posts(stored, env.token(), ids)
         assert outcome.failed_post_ids == []
         album = await _post(env, ALBUM)
         assert album.media_status == MediaStatus.READY
@@ -388,7 +390,7 @@ async def test_replaced_files_are_removed_after_the_commit(env: Env) -> None:
     assert new.content_hash != old.content_hash
     new_files = _files(env, new)
     assert all(f.is_file() for f in new_files)
-    root = env.runtime.settings.media_root
+    root = env.container.settings.media_root
     assert (root / kept_key).is_file()
     assert not any(f.exists() for f in old_files - new_files - {root / kept_key})
 
@@ -399,9 +401,9 @@ async def test_replaced_files_are_removed_after_the_commit(env: Env) -> None:
 async def test_a_missing_file_is_downloaded_again(env: Env) -> None:
     account = await _synced(env)
     post = await _post(env, IMAGE)
-    optimized = env.runtime.settings.media_root / str(post.variants["optimized"]["key"])
+    optimized = env.container.settings.media_root / str(post.variants["optimized"]["key"])
     optimized.unlink()
-    app = create_app(env.runtime.settings, database=env.db)
+    app = create_app(env.container.settings, database=env.db)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -13,6 +13,7 @@ from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.media.pipeline import MediaPipeline
 from instagram_service.models import SyncStatus
+from instagram_service.sync import ports
 from tests.emulated import Env, emulated_runtime
 
 
@@ -32,7 +33,7 @@ async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> A
 
 
 async def test_images_in_flight_never_exceed_download_plus_encoder_slots(env: Env) -> None:
-    pipeline = env.runtime.media
+    pipeline = env.container.get(ports.MEDIA)
     assert isinstance(pipeline, MediaPipeline)
     one: Callable[..., Awaitable[Any]] = pipeline._one
     now = peak = 0

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from instagram_service.models import ContentFilter, InstagramAccount, InstagramPost
+from instagram_service.moderation.moderator import compile_rule, defaults_from, post_facts
 from instagram_service.moderation.rules import Decision, RuleSet
-from instagram_service.moderation.seam import compile_rule, defaults_from, post_facts
 from instagram_service.settings import Settings
 from instagram_service.sync.captions import extract_hashtags
 

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from instagram_service.db import Database
 from instagram_service.models import ContentFilter, InstagramPost, MediaStatus
 from instagram_service.moderation.rerun import rerun_moderation
-from instagram_service.moderation.tasks import (
+from instagram_service.moderation.rerun_status import (
     MemoryStatusStore,
     RedisStatusStore,
     RerunStatus,

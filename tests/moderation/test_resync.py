@@ -73,7 +73,7 @@ async def test_admin_decisions_survive_full_resyncs_until_reset(env: Env) -> Non
         assert set(kept.manual_fields) >= {"is_approved", "is_featured", "gallery_category"}
 
     async with env.db.session() as session:
-        await service.reset_moderation(session, env.runtime.settings, post.id)
+        await service.reset_moderation(session, env.container.settings, post.id)
     reset = await _post(env, media.id)
     assert (reset.is_approved, reset.is_featured, reset.gallery_category) == (
         True,

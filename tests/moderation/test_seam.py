@@ -6,9 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.instagram.schemas import IGMedia
 from instagram_service.models import ContentFilter
-from instagram_service.moderation.seam import RulesModerationSeam
+from instagram_service.moderation.moderator import RulesModeration
 from instagram_service.settings import Settings
-from instagram_service.sync.seams import ModerationSeam
+from instagram_service.sync.ports import ModerationPort
 from instagram_service.sync.upsert import upsert_post
 from tests.factories import make_account, make_post
 from tests.moderation.support import filter_fields
@@ -24,7 +24,7 @@ async def add_filter(session: AsyncSession, **fields: object) -> ContentFilter:
 async def test_prepare_loads_only_active_rules(session: AsyncSession, settings: Settings) -> None:
     await add_filter(session, name="on", blacklist_keywords=["spam"])
     await add_filter(session, name="off", blacklist_keywords=["hello"], is_active=False)
-    seam: ModerationSeam = RulesModerationSeam(settings)
+    seam: ModerationPort = RulesModeration(settings)
     moderator = await seam.prepare(session)
     account = await make_account(session)
     spam = await make_post(session, account, caption="spam", is_approved=None)
@@ -41,7 +41,7 @@ async def test_apply_sets_reasons_and_is_idempotent(
     rule = await add_filter(
         session, name="Tips", keywords=["tips"], auto_categorize=True, category="tutorial"
     )
-    moderator = await RulesModerationSeam(settings).prepare(session)
+    moderator = await RulesModeration(settings).prepare(session)
     account = await make_account(session)
     post = await make_post(session, account, caption="5 tips", is_approved=None)
     assert moderator.apply_changed(post, account) is True
@@ -55,7 +55,7 @@ async def test_apply_sets_reasons_and_is_idempotent(
 
 async def test_apply_never_touches_manual_fields(session: AsyncSession, settings: Settings) -> None:
     await add_filter(session, name="No sale", blacklist_keywords=["sale"])
-    moderator = await RulesModerationSeam(settings).prepare(session)
+    moderator = await RulesModeration(settings).prepare(session)
     account = await make_account(session)
     post = await make_post(
         session,
@@ -81,7 +81,7 @@ async def test_apply_never_touches_manual_fields(session: AsyncSession, settings
 async def test_apply_sets_only_the_fields_not_set_by_hand(
     session: AsyncSession, settings: Settings
 ) -> None:
-    moderator = await RulesModerationSeam(settings).prepare(session)
+    moderator = await RulesModeration(settings).prepare(session)
     account = await make_account(session)
     post = await make_post(
         session,
@@ -102,7 +102,7 @@ async def test_admin_decisions_survive_a_sync(session: AsyncSession, settings: S
     await add_filter(
         session, name="Shop", keywords=["shop"], auto_categorize=True, category="product"
     )
-    moderator = await RulesModerationSeam(settings).prepare(session)
+    moderator = await RulesModeration(settings).prepare(session)
     account = await make_account(session)
     media = IGMedia(id="900001", caption="New in the shop", media_type="IMAGE", like_count=3)
     _, post = upsert_post(session, account, media, None, moderator)

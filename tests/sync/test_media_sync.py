@@ -13,7 +13,8 @@ from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, SyncStatus
-from instagram_service.sync.seams import NoMediaSeam
+from instagram_service.sync import ports
+from instagram_service.sync.ports import NoMedia
 from tests.emulated import Env, emulated_runtime
 
 
@@ -59,7 +60,7 @@ async def test_sync_stores_variants_once(env: Env) -> None:
         for child in post.children:
             if child.media_status != MediaStatus.NONE:
                 assert child.media_status == MediaStatus.READY
-    root = env.runtime.settings.media_root
+    root = env.container.settings.media_root
     files = _files(root)
     assert any(p.parent.name == "thumbnails" for p in files)
     assert any(p.parent.name == "optimized" for p in files)
@@ -92,10 +93,10 @@ async def test_broken_images_fail_their_posts_not_the_job(env: Env) -> None:
 
 async def test_expired_links_are_refreshed_through_the_api(env: Env) -> None:
     account = await env.connect()
-    pipeline = env.runtime.media
-    env.runtime.media = NoMediaSeam()  # store the posts with their links only
+    pipeline = env.container.get(ports.MEDIA)
+    env.container.plug(ports.MEDIA, NoMedia())  # store the posts with their links only
     await env.sync(account.id)
-    env.runtime.media = pipeline
+    env.container.plug(ports.MEDIA, pipeline)
     state = env.emulator.state
     state.advance_clock(state.scenario.link_lifetime_s * 3)  # every stored link has expired
     state.reset_stats()
@@ -123,7 +124,7 @@ async def test_videos_are_kept_when_asked(
         assert videos
         for post in videos:
             key = post.variants["video"]["key"]
-            data = (env.runtime.settings.media_root / key).read_bytes()
+            data = (env.container.settings.media_root / key).read_bytes()
             assert data[4:8] == b"ftyp"  # an MP4 container
 
 
@@ -137,7 +138,7 @@ async def test_files_of_long_deleted_posts_are_removed(env: Env) -> None:
 
     account = await env.connect()
     await env.sync(account.id)
-    root = env.runtime.settings.media_root
+    root = env.container.settings.media_root
     before = _files(root)
     victim, recent = [p for p in await _posts(env) if p.variants][:2]
     async with env.db.session() as session:
@@ -151,7 +152,7 @@ async def test_files_of_long_deleted_posts_are_removed(env: Env) -> None:
             .where(InstagramPost.id == recent.id)
             .values(deleted_at=utcnow() - timedelta(days=1))
         )
-    removed = await cleanup_deleted_media(env.db, env.runtime.settings)
+    removed = await cleanup_deleted_media(env.db, env.container.settings)
     victim_keys = {
         root / v["key"] for row in [victim, *victim.children] for v in row.variants.values()
     }
@@ -163,4 +164,4 @@ async def test_files_of_long_deleted_posts_are_removed(env: Env) -> None:
         assert stored is not None
         assert stored.variants == {}
         assert stored.media_status == MediaStatus.NONE
-    assert await cleanup_deleted_media(env.db, env.runtime.settings) == 0
+    assert await cleanup_deleted_media(env.db, env.container.settings) == 0

@@ -17,10 +17,10 @@ from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.models import InstagramAccount, SyncJob, SyncStatus, SyncType
 from instagram_service.sync import service
-from instagram_service.sync.engine import run_sync_job
+from instagram_service.sync.engine import SyncContext, run_sync_job
 from instagram_service.sync.service import failure_backoff
 from instagram_service.sync.tasks import scheduler_tick
-from instagram_service.worker import broker, import_task_modules
+from instagram_service.worker.broker import broker, import_task_modules
 from tests.emulated import Env, emulated_runtime
 
 
@@ -55,7 +55,7 @@ async def test_a_failing_account_is_not_walked_every_tick(env: Env) -> None:
     await env.connect()
     env.emulator.state.set_faults(fail_next=1000, fail_code=10)  # permission error on every call
     for _ in range(4):
-        await scheduler_tick()
+        await scheduler_tick(env.container)
         await broker.wait_all()
     jobs = await _jobs(env)
     assert [job.status for job in jobs] == [SyncStatus.FAILED]
@@ -63,18 +63,18 @@ async def test_a_failing_account_is_not_walked_every_tick(env: Env) -> None:
     # the wait doubles.
     async with env.db.session() as session:
         await session.execute(update(SyncJob).values(completed_at=utcnow() - timedelta(minutes=61)))
-    await scheduler_tick()
+    await scheduler_tick(env.container)
     await broker.wait_all()
     assert len(await _jobs(env)) == 2
     async with env.db.session() as session:
         await session.execute(update(SyncJob).values(completed_at=utcnow() - timedelta(minutes=61)))
-    await scheduler_tick()
+    await scheduler_tick(env.container)
     await broker.wait_all()
     assert len(await _jobs(env)) == 2  # two failures in a row: two hours to wait
     env.emulator.state.reset_faults()
     async with env.db.session() as session:
         await session.execute(update(SyncJob).values(completed_at=utcnow() - timedelta(hours=3)))
-    await scheduler_tick()
+    await scheduler_tick(env.container)
     await broker.wait_all()
     jobs = await _jobs(env)
     assert [job.status for job in jobs][-1] == SyncStatus.COMPLETED
@@ -88,7 +88,7 @@ async def test_a_queued_job_of_an_account_that_needs_reauth_calls_nothing(env: E
         job, _ = await service.trigger_sync(session, stored, SyncType.FULL)
         stored.needs_reauth = True  # e.g. a deauthorisation arrived while the job waited
     before = env.calls()
-    finished = await run_sync_job(env.runtime.sync_context(), job.id)
+    finished = await run_sync_job(SyncContext.of(env.container), job.id)
     assert finished is not None
     assert finished.status == SyncStatus.FAILED
     assert "reconnected" in (finished.error_message or "")
@@ -103,7 +103,7 @@ async def test_a_job_taken_over_by_another_worker_stops_and_writes_nothing(env: 
         assert stored is not None
         job, _ = await service.trigger_sync(session, stored, SyncType.FULL)
     env.emulator.state.set_faults(latency_s=0.3)  # every page is slow
-    run = asyncio.create_task(run_sync_job(env.runtime.sync_context(), job.id))
+    run = asyncio.create_task(run_sync_job(SyncContext.of(env.container), job.id))
     while True:  # wait for this worker's claim, then let "another worker" take the job
         async with env.db.session() as session:
             row = await session.get(SyncJob, job.id)
@@ -129,10 +129,10 @@ async def test_a_block_under_the_account_holds_for_a_client_that_never_asked_for
     """Another worker (a fresh client sharing the store) runs only an incremental sync, which
     never calls /me: it must still see the block recorded under the account's user id."""
     account = await env.connect()
-    limiter = env.runtime.client.limiter
+    limiter = env.container.client.limiter
     await limiter.record_rate_limited(account.instagram_user_id, 600.0)
-    other = InstagramClient(env.runtime.settings, limiter=limiter)
-    env.runtime.client = other
+    other = InstagramClient(env.container.settings, limiter=limiter)
+    env.container.client = other
     before = env.calls()
     job = await env.sync(account.id, SyncType.INCREMENTAL)
     assert job.status == SyncStatus.FAILED

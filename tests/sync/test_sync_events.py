@@ -13,7 +13,7 @@ from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.models import SyncType, WebhookDelivery, WebhookSubscription
-from instagram_service.worker import broker, import_task_modules
+from instagram_service.worker.broker import broker, import_task_modules
 from tests.emulated import Env, emulated_runtime
 
 
@@ -35,7 +35,7 @@ async def env(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> A
             session.add(
                 WebhookSubscription(
                     url="http://127.0.0.1:9/hook",  # nothing listens: deliveries just fail
-                    secret_encrypted=e.runtime.cipher.encrypt("whsec_dGVzdHRlc3R0ZXN0dGVzdA=="),
+                    secret_encrypted=e.container.cipher.encrypt("whsec_dGVzdHRlc3R0ZXN0dGVzdA=="),
                     events=["post.published", "post.updated", "post.removed", "gallery.changed"],
                 )
             )

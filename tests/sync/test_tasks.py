@@ -15,16 +15,25 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from instagram_service.accounts.service import get_account
 from instagram_service.db import Database, utcnow
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.models import InstagramAccount, SyncJob, SyncStatus, SyncType
 from instagram_service.sync import service
-from instagram_service.sync.tasks import scheduler_tick, trigger_and_kick
-from instagram_service.worker import broker, import_task_modules
+from instagram_service.sync.tasks import scheduler_tick
+from instagram_service.worker.broker import broker, import_task_modules
 from tests.conftest import TOKEN_KEY
 from tests.emulated import Env, emulated_runtime
+
+
+async def trigger_and_kick(env: Env, account_id: int, sync_type: SyncType) -> int:
+    """Create (or find) the account's job and queue it after the commit; returns its id."""
+    async with env.db.session() as session:
+        account = await get_account(session, account_id)
+        job, _ = await service.queue_sync(session, account, sync_type)
+        return job.id
 
 
 @pytest.fixture
@@ -55,7 +64,9 @@ async def _wait_for(db: Database, job_ids: list[int], timeout: float = 60) -> li
 
 async def test_concurrent_triggers_give_one_job(env: Env) -> None:
     account = await env.connect()
-    ids = await asyncio.gather(*(trigger_and_kick(account.id, SyncType.MANUAL) for _ in range(5)))
+    ids = await asyncio.gather(
+        *(trigger_and_kick(env, account.id, SyncType.MANUAL) for _ in range(5))
+    )
     assert len(set(ids)) == 1
     await broker.wait_all()
     (job,) = await _wait_for(env.db, ids[:1])
@@ -68,8 +79,10 @@ async def test_concurrent_triggers_give_one_job(env: Env) -> None:
 async def test_scheduler_tick_starts_due_syncs_once(env: Env) -> None:
     for index in range(3):
         await env.connect(index)
-    await scheduler_tick()
-    await scheduler_tick()  # a second tick while jobs are pending or running adds nothing
+    await scheduler_tick(env.container)
+    await scheduler_tick(
+        env.container
+    )  # a second tick while jobs are pending or running adds nothing
     await broker.wait_all()
     async with env.db.session() as session:
         jobs = (await session.scalars(select(SyncJob))).all()
@@ -77,7 +90,7 @@ async def test_scheduler_tick_starts_due_syncs_once(env: Env) -> None:
     finished = await _wait_for(env.db, [j.id for j in jobs])
     assert {j.walk for j in finished} == {SyncType.FULL}  # first sync of the day is FULL
     assert all(j.status == SyncStatus.COMPLETED for j in finished)
-    await scheduler_tick()  # nothing is due right after
+    await scheduler_tick(env.container)  # nothing is due right after
     async with env.db.session() as session:
         assert len((await session.scalars(select(SyncJob))).all()) == 3
 
@@ -107,14 +120,14 @@ async def test_stale_running_job_is_failed_and_retried(env: Env) -> None:
 async def test_rate_limited_follow_up_runs_when_due(env: Env) -> None:
     account = await env.connect()
     env.emulator.state.set_faults(usage_pct=100.0)
-    job_id = await trigger_and_kick(account.id, SyncType.FULL)
+    job_id = await trigger_and_kick(env, account.id, SyncType.FULL)
     await broker.wait_all()
     (job,) = await _wait_for(env.db, [job_id])
     assert job.rate_limit_hit
     env.emulator.state.reset_faults()
     # Time passes: the limiter's block and the follow-up's wait are over.
-    await env.runtime.client.aclose()
-    env.runtime.client = InstagramClient(env.runtime.settings)
+    await env.container.client.aclose()
+    env.container.client = InstagramClient(env.container.settings)
     async with env.db.session() as session:
         await session.execute(
             update(SyncJob)
@@ -122,7 +135,7 @@ async def test_rate_limited_follow_up_runs_when_due(env: Env) -> None:
             .where(SyncJob.status == SyncStatus.PENDING)
         )
         await session.execute(update(InstagramAccount).values(sync_blocked_until=None))
-    await scheduler_tick()
+    await scheduler_tick(env.container)
     await broker.wait_all()
     async with env.db.session() as session:
         jobs = (await session.scalars(select(SyncJob).order_by(SyncJob.id))).all()

@@ -32,7 +32,7 @@ from instagram_service.db import Database
 from instagram_service.models import WebhookDelivery, WebhookEvent
 from instagram_service.settings import Settings
 from instagram_service.webhooks.routes import router
-from instagram_service.worker import broker
+from instagram_service.worker.broker import broker
 from tests.shared_fixtures import SHARED_FIXTURES
 
 FIXTURES = SHARED_FIXTURES / "webhooks"

@@ -11,16 +11,17 @@ import pytest
 from sqlalchemy import update
 
 from instagram_service.db import Database, utcnow
-from instagram_service.models import MediaStatus, WebhookDelivery, WebhookSubscription
+from instagram_service.events.outbox import record_event, record_gallery_changed
+from instagram_service.models import (
+    DeliveryStatus,
+    MediaStatus,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from instagram_service.posts.changes import record_post_change
 from instagram_service.posts.schemas import public_post_dict
 from instagram_service.security import TokenCipher
 from instagram_service.settings import Settings
-from instagram_service.webhooks.emit import (
-    DeliveryStatus,
-    emit_event,
-    emit_gallery_changed,
-    emit_post_change,
-)
 from instagram_service.webhooks.tasks import sweep
 from tests.factories import make_account, make_post
 from tests.webhooks.support import (
@@ -57,7 +58,7 @@ async def subscribe(env: AppEnv, receiver: Receiver, events: list[str] | None = 
 async def test_event_is_delivered_signed(env: AppEnv, receiver: Receiver) -> None:
     sub_id = await subscribe(env, receiver)
     async with env.db.session() as session:
-        ids = await emit_gallery_changed(session, "manual test")
+        ids = await record_gallery_changed(session, "manual test")
         assert len(ids) == 1
         assert receiver.received == []  # nothing leaves before the commit
     await drain()
@@ -84,14 +85,14 @@ async def test_only_subscribed_active_endpoints_get_it(env: AppEnv, receiver: Re
     off = await subscribe(env, receiver, ["gallery.changed"])
     await env.http.patch(f"{BASE}/{off}", json={"is_active": False}, headers=env.admin)
     async with env.db.session() as session:
-        ids = await emit_event(session, "gallery.changed", {"reason": "x"})
+        ids = await record_event(session, "gallery.changed", {"reason": "x"})
     await drain()
     rows = await deliveries(env.db)
     assert [r.id for r in rows] == ids
     assert [r.subscription_id for r in rows] == [other]
     with pytest.raises(ValueError, match="unknown event type"):
         async with env.db.session() as session:
-            await emit_event(session, "post.liked", {})
+            await record_event(session, "post.liked", {})
 
 
 async def test_rollback_sends_nothing(env: AppEnv, receiver: Receiver) -> None:
@@ -99,7 +100,7 @@ async def test_rollback_sends_nothing(env: AppEnv, receiver: Receiver) -> None:
 
     async def failing_unit_of_work() -> None:
         async with env.db.session() as session:
-            await emit_gallery_changed(session, "rolled back")
+            await record_gallery_changed(session, "rolled back")
             raise RuntimeError("the unit of work fails")
 
     with pytest.raises(RuntimeError):
@@ -115,7 +116,7 @@ async def test_failure_then_success_is_retried_and_recorded(
     await subscribe(env, receiver)
     receiver.statuses = [500]
     async with env.db.session() as session:
-        await emit_gallery_changed(session, "retry me")
+        await record_gallery_changed(session, "retry me")
     await drain()
     first, second = await deliveries(env.db)
     assert (first.attempt, first.status, first.status_code) == (1, DeliveryStatus.FAILED, 500)
@@ -136,7 +137,7 @@ async def test_repeated_failure_disables_the_subscription(
     receiver.default = 503
     for n in range(2):
         async with fragile.db.session() as session:
-            await emit_gallery_changed(session, f"failing {n}")
+            await record_gallery_changed(session, f"failing {n}")
         await drain()
     rows = await deliveries(fragile.db)
     assert [(r.attempt, r.status) for r in rows] == [(1, "failed"), (2, "failed")] * 2
@@ -147,7 +148,7 @@ async def test_repeated_failure_disables_the_subscription(
     assert sub.disabled_at is not None
     assert sub.disabled_reason == "2 consecutive deliveries failed"
     async with fragile.db.session() as session:
-        assert await emit_gallery_changed(session, "nobody listens") == []
+        assert await record_gallery_changed(session, "nobody listens") == []
     assert len(receiver.received) == 4
     # Re-enabled by an admin: counters reset, deliveries flow again.
     receiver.default = 200
@@ -157,7 +158,7 @@ async def test_repeated_failure_disables_the_subscription(
     assert patched.json()["consecutive_failures"] == 0
     assert patched.json()["disabled_reason"] is None
     async with fragile.db.session() as session:
-        await emit_gallery_changed(session, "back")
+        await record_gallery_changed(session, "back")
     await drain()
     assert receiver.received[-1].answered == 200
 
@@ -167,7 +168,7 @@ async def test_success_resets_the_failure_count(fragile: AppEnv, receiver: Recei
     receiver.statuses = [500, 500, 200, 500, 500]
     for n in range(3):
         async with fragile.db.session() as session:
-            await emit_gallery_changed(session, f"n{n}")
+            await record_gallery_changed(session, f"n{n}")
         await drain()
     async with fragile.db.session() as session:
         sub = await session.get(WebhookSubscription, sub_id)
@@ -183,13 +184,13 @@ async def test_late_retries_are_left_to_the_sweep(
         await subscribe(env, receiver)
         receiver.statuses = [500]
         async with env.db.session() as session:
-            await emit_gallery_changed(session, "later")
+            await record_gallery_changed(session, "later")
         await drain()  # returns at once: nobody sleeps for an hour
         first, retry = await deliveries(env.db)
         assert retry.status == DeliveryStatus.PENDING
         assert retry.next_attempt_at is not None
         assert retry.next_attempt_at > utcnow() + timedelta(minutes=59)
-        await sweep()
+        await sweep(env.app.state.container)
         await drain()
         assert (await deliveries(env.db))[1].status == DeliveryStatus.PENDING
         async with env.db.session() as session:
@@ -198,7 +199,7 @@ async def test_late_retries_are_left_to_the_sweep(
                 .where(WebhookDelivery.id == retry.id)
                 .values(next_attempt_at=utcnow() - timedelta(seconds=1))
             )
-        await sweep()
+        await sweep(env.app.state.container)
         await drain()
         assert (await deliveries(env.db))[1].status == DeliveryStatus.SUCCEEDED
         assert [h.answered for h in receiver.received] == [500, 200]
@@ -220,7 +221,7 @@ async def test_sweep_recovers_lost_kicks_and_dead_workers(env: AppEnv, receiver:
                     next_attempt_at=old if status == DeliveryStatus.SENDING else None,
                 )
             )
-    await sweep()
+    await sweep(env.app.state.container)
     await drain()
     rows = await deliveries(env.db)
     assert [r.status for r in rows] == [DeliveryStatus.SUCCEEDED] * 2
@@ -248,7 +249,7 @@ async def test_private_target_refused_at_delivery_time(
             )
             session.add(sub)
         async with env.db.session() as session:
-            await emit_gallery_changed(session, "should not leave")
+            await record_gallery_changed(session, "should not leave")
         await drain()
         (row,) = await deliveries(env.db)
         assert row.status == DeliveryStatus.FAILED
@@ -264,9 +265,9 @@ async def test_post_change_payloads(env: AppEnv, receiver: Receiver) -> None:
         account = await make_account(session)
         public = await make_post(session, account, media_status=MediaStatus.READY, is_approved=True)
         hidden = await make_post(session, account, is_approved=False)
-        assert await emit_post_change(session, "published", hidden) == []
-        assert len(await emit_post_change(session, "published", public)) == 1
-        await emit_post_change(session, "removed", public)
+        assert await record_post_change(session, "published", hidden, base_url="") == []
+        assert len(await record_post_change(session, "published", public, base_url="")) == 1
+        await record_post_change(session, "removed", public, base_url="")
         expected = public_post_dict(public)
     await drain()
     published, removed = sorted((h.json for h in receiver.received), key=lambda b: b["type"])

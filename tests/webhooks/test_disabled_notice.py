@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from instagram_service.webhooks.emit import emit_gallery_changed
+from instagram_service.events.outbox import record_gallery_changed
 from tests.webhooks.support import (
     AppEnv,
     Receiver,
@@ -47,7 +47,7 @@ async def test_disabling_is_reported_once(
 
     for n in range(3):  # the third finds the subscription disabled: no second notice
         async with fragile.db.session() as session:
-            await emit_gallery_changed(session, f"failing {n}")
+            await record_gallery_changed(session, f"failing {n}")
         await drain()
 
     assert await disabled_count(fragile) == before + 1

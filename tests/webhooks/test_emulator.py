@@ -22,8 +22,7 @@ from instagram_service.models import (
     SyncType,
     WebhookEventStatus,
 )
-from instagram_service.runtime import get_runtime
-from instagram_service.sync.engine import run_sync_job
+from instagram_service.sync.engine import SyncContext, run_sync_job
 from instagram_service.sync.service import trigger_sync
 from tests.emulated import emulated_settings
 from tests.webhooks.support import CALLBACK, AppEnv, drain, events, running_app, serve
@@ -65,12 +64,12 @@ async def live(emulator: EmulatorHandle, clean_db: Database, tmp_path: Path) -> 
     async with running_app(settings, clean_db) as app_env, serve(app_env.app) as base:
         callback = base + CALLBACK
         emulator.state.scenario.webhook_url = callback  # its media changes notify us
-        runtime = get_runtime()
+        container = app_env.app.state.container
         token = emulator.state.scenario.accounts[0].tokens[0].token
         async with clean_db.session() as session:
-            account, _ = await connect_account(session, runtime.client, runtime.cipher, token)
+            account, _ = await connect_account(session, container.client, container.cipher, token)
             job, _ = await trigger_sync(session, account, SyncType.FULL)
-        await run_sync_job(runtime.sync_context(), job.id)
+        await run_sync_job(SyncContext.of(container), job.id)
         yield Live(app_env, emulator, callback, account.id, account.instagram_user_id)
         emulator.state.scenario.webhook_url = None
 

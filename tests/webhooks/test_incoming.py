@@ -6,13 +6,14 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from instagram_service.db import Database
+from instagram_service.instagram_webhooks import routes as incoming
 from instagram_service.models import WebhookEventStatus
 from instagram_service.settings import Settings
-from instagram_service.webhooks import incoming
 from tests.factories import make_account, make_post
 from tests.webhooks.support import (
     CALLBACK,
@@ -111,13 +112,13 @@ async def test_duplicates_are_stored_and_processed_once(
     env: AppEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kicked: list[int] = []
-    real_kick = incoming.kick_event
+    real_enqueue = incoming.enqueue_after_commit
 
-    async def counting_kick(event_id: int) -> None:
-        kicked.append(event_id)
-        await real_kick(event_id)
+    def counting_enqueue(session: Any, task_name: str, *args: Any, **kw: Any) -> None:
+        kicked.append(args[0])
+        real_enqueue(session, task_name, *args, **kw)
 
-    monkeypatch.setattr(incoming, "kick_event", counting_kick)
+    monkeypatch.setattr(incoming, "enqueue_after_commit", counting_enqueue)
     body = (FIXTURES / "restfb/ig_mentions.json").read_bytes()
     first = await env.http.post(CALLBACK, content=body, headers=signed(body))
     assert first.json() == {"status": "received"}

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from instagram_service.app import create_app
 from instagram_service.db import Database
+from instagram_service.instagram_webhooks import routes as incoming
+from instagram_service.instagram_webhooks.signature import hub_signature, verify_hub_signature
 from instagram_service.settings import Settings
-from instagram_service.webhooks import incoming
 from instagram_service.webhooks.routes import router
-from instagram_service.webhooks.signature import hub_signature, verify_hub_signature
 from tests.webhooks.support import CALLBACK, FIXTURES, AppEnv, drain, events, sign, signed
 
 VECTORS = json.loads((FIXTURES / "derived/x_hub_signature_256_vectors.json").read_text())

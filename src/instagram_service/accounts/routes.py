@@ -21,12 +21,12 @@ from instagram_service.apikeys.auth import (
     key_accounts,
 )
 from instagram_service.db import after_commit
-from instagram_service.deps import IdPath, SessionDep, SettingsDep
+from instagram_service.deps import ContainerDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import BadRequest
+from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
+from instagram_service.kit.pagination import Limit, Offset, paginate
 from instagram_service.media.storage import remove_media_files
 from instagram_service.models import InstagramAccount
-from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
-from instagram_service.runtime import get_runtime
 
 admin = APIRouter(prefix="/api/v1/accounts", tags=["accounts"], responses=ADMIN_ERRORS)
 # Instagram's redirect: no key (its signed `state` is checked instead).
@@ -46,11 +46,12 @@ async def list_accounts(
 
 
 @admin.post("", response_model=AccountOut, status_code=201)
-async def add_account(body: AccountCreate, session: SessionDep, _: GlobalAdminKey) -> AccountOut:
+async def add_account(
+    body: AccountCreate, session: SessionDep, container: ContainerDep, _: GlobalAdminKey
+) -> AccountOut:
     """Connect an account with a long-lived token; its profile is read from `/me`."""
-    runtime = get_runtime()
     account, _created = await service.connect_account(
-        session, runtime.client, runtime.cipher, body.access_token
+        session, container.client, container.cipher, body.access_token
     )
     return AccountOut.model_validate(account)
 
@@ -66,6 +67,7 @@ async def callback(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    container: ContainerDep,
     code: str | None = Query(None, max_length=2048),
     state: str | None = Query(None, max_length=256),
     error: str | None = Query(None, max_length=256),
@@ -83,11 +85,10 @@ async def callback(
     if not code or not state:
         raise BadRequest("the callback needs `code` and `state`")
     oauth.check_state(settings, state)
-    runtime = get_runtime()
-    short = await runtime.client.exchange_code(code, settings.oauth_redirect_uri)
-    long = await runtime.client.exchange_token(short.access_token)
+    short = await container.client.exchange_code(code, settings.oauth_redirect_uri)
+    long = await container.client.exchange_token(short.access_token)
     account, _created = await service.connect_account(
-        session, runtime.client, runtime.cipher, long.access_token, expires_in=long.expires_in
+        session, container.client, container.cipher, long.access_token, expires_in=long.expires_in
     )
     if from_console:
         return _to_console({"connected": account.username})
@@ -118,11 +119,13 @@ async def update_account(
 
 
 @admin.delete("/{account_id}", status_code=204, responses=NOT_FOUND)
-async def delete_account(account_id: IdPath, session: SessionDep, key: AdminKey) -> None:
+async def delete_account(
+    account_id: IdPath, session: SessionDep, settings: SettingsDep, key: AdminKey
+) -> None:
     """Delete the account with all its posts and their files."""
     check_account(key, account_id)
     keys = await service.delete_account(session, account_id)
-    after_commit(session, lambda: remove_media_files(get_runtime().settings, keys))
+    after_commit(session, lambda: remove_media_files(settings, keys))
 
 
 router = APIRouter()

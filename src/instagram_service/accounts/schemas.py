@@ -4,7 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from instagram_service.posts.schemas import Page, examples
+from instagram_service.kit.openapi import examples
+from instagram_service.kit.pagination import Page
 
 
 class AccountCreate(BaseModel):

@@ -11,15 +11,15 @@ from sqlalchemy.orm import selectinload
 
 from instagram_service.accounts.profile import apply_profile
 from instagram_service.db import get_or_404, utcnow
-from instagram_service.deps import MAX_ID
-from instagram_service.errors import BadRequest
+from instagram_service.errors import BadRequest, NotFound
+from instagram_service.events.outbox import record_account_needs_reauth
 from instagram_service.feeds.defaults import ensure_default_feed
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
+from instagram_service.kit.pagination import MAX_ID
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
+from instagram_service.posts.changes import record_gone_from_gallery
 from instagram_service.security import TokenCipher
-from instagram_service.sync.events import emit_gone_from_gallery
-from instagram_service.webhooks.emit import emit_account_needs_reauth
 
 # A long-lived token lasts 60 days; a pasted one is assumed fresh (refresh resets it).
 TOKEN_LIFETIME = timedelta(days=60)
@@ -78,8 +78,14 @@ async def list_accounts(session: AsyncSession) -> Sequence[InstagramAccount]:
     return (await session.scalars(select(InstagramAccount).order_by(InstagramAccount.id))).all()
 
 
-async def get_account(session: AsyncSession, account_id: int) -> InstagramAccount:
-    return await get_or_404(session, InstagramAccount, account_id, "account")
+async def get_account(session: AsyncSession, ref: str | int) -> InstagramAccount:
+    """`find_account`, or NotFound: an int is our id; text may be any of the three."""
+    if isinstance(ref, int):
+        return await get_or_404(session, InstagramAccount, ref, "account")
+    account = await find_account(session, ref)
+    if account is None:
+        raise NotFound(f"account {ref!r} not found")
+    return account
 
 
 async def update_account(
@@ -119,7 +125,7 @@ async def delete_account(session: AsyncSession, account_id: int) -> list[str]:
             .options(selectinload(InstagramPost.children))
         )
     ).all()
-    await emit_gone_from_gallery(session, posts, f"account @{account.username} deleted")
+    await record_gone_from_gallery(session, posts, f"account @{account.username} deleted")
     keys: list[str] = []
     for post in posts:
         rows: list[InstagramPost | PostMedia] = [post, *post.children]
@@ -136,7 +142,7 @@ async def mark_needs_reauth(session: AsyncSession, account: InstagramAccount, re
     account.needs_reauth = True
     account.reauth_reason = reason
     if not already:
-        await emit_account_needs_reauth(session, account, reason)
+        await record_account_needs_reauth(session, account, reason)
 
 
 async def accounts_to_refresh(

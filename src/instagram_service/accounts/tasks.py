@@ -4,36 +4,36 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from taskiq import async_shared_broker
+
 from instagram_service.accounts import service
+from instagram_service.container import ContainerDep
 from instagram_service.instagram.errors import InstagramError
 from instagram_service.models import InstagramAccount
 from instagram_service.observability import get_logger
-from instagram_service.runtime import get_runtime
-from instagram_service.worker import broker
 
 log = get_logger(__name__)
 
 
-@broker.task(task_name="accounts.refresh_tokens")
-async def refresh_tokens() -> int:
+@async_shared_broker.task(task_name="accounts.refresh_tokens")
+async def refresh_tokens(container: ContainerDep) -> int:
     """Refresh tokens older than 24 hours that expire within the configured window.
 
     Each account in its own transaction: one account's error (Instagram down, a permission
     problem) is logged and retried at the next run without holding up the others.
     """
-    runtime = get_runtime()
-    window = timedelta(days=runtime.settings.token_refresh_window_days)
-    async with runtime.db.session() as session:
+    window = timedelta(days=container.settings.token_refresh_window_days)
+    async with container.db.session() as session:
         account_ids = [account.id for account in await service.accounts_to_refresh(session, window)]
     refreshed = 0
     for account_id in account_ids:
-        async with runtime.db.session() as session:
+        async with container.db.session() as session:
             account = await session.get(InstagramAccount, account_id)
             if account is None:
                 continue
             try:
                 ok = await service.refresh_account_token(
-                    session, runtime.client, runtime.cipher, account
+                    session, container.client, container.cipher, account
                 )
             except InstagramError as exc:
                 log.warning(

@@ -7,8 +7,9 @@ from instagram_service.apikeys import service
 from instagram_service.apikeys.auth import GlobalAdminKey
 from instagram_service.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyPage
 from instagram_service.deps import IdPath, SessionDep
+from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
+from instagram_service.kit.pagination import Limit, Offset, paginate
 from instagram_service.models import ApiKey
-from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
 
 router = APIRouter(prefix="/api/v1/keys", tags=["api keys"], responses=ADMIN_ERRORS)
 

@@ -5,8 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from instagram_service.deps import MAX_ID
-from instagram_service.posts.schemas import Page, examples
+from instagram_service.kit.openapi import examples
+from instagram_service.kit.pagination import MAX_ID, Page
 
 _KEY_EXAMPLE = {
     "id": 3,

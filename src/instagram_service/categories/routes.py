@@ -8,7 +8,7 @@ from instagram_service.apikeys.auth import GlobalAdminKey, ReadKey
 from instagram_service.categories import service
 from instagram_service.categories.schemas import CategoryIn, CategoryList, CategoryOut
 from instagram_service.deps import IdPath, SessionDep
-from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND
+from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
 
 router = APIRouter(prefix="/api/v1/categories", tags=["categories"], responses=ADMIN_ERRORS)
 

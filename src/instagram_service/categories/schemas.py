@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from instagram_service.posts.schemas import examples
+from instagram_service.kit.openapi import examples
 
 # Lower-case slugs: they appear in gallery URLs (`?category=`) and in the widget's attributes.
 CategoryName = Annotated[

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from instagram_service.emulator import oauth
 from instagram_service.emulator.control import control_routes
 from instagram_service.emulator.faults import check_token, check_usage, inject, usage_headers
+from instagram_service.emulator.generate import load_scenario
 from instagram_service.emulator.graph import route_graph
 from instagram_service.emulator.images import FAKE_MP4, render_jpeg
 from instagram_service.emulator.render import GraphError
@@ -27,7 +28,7 @@ CDN_RE = re.compile(r"^(?:[\w.\-]+/)*(\d+)_(n|cover|avatar)_n\.(jpg|mp4)$")
 def create_emulator_app(source: EmulatorState | Scenario | str) -> Starlette:
     """An emulator for a state, a scenario, or a scenario spec (`demo`, a path, `generated:N`)."""
     if isinstance(source, str):
-        source = Scenario.load(source)
+        source = load_scenario(source)
     state = source if isinstance(source, EmulatorState) else EmulatorState(source)
 
     async def graph(request: Request) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from instagram_service.emulator.scenario import (
     DAY,
@@ -257,6 +258,17 @@ def write_demo() -> None:
     (SCENARIO_DIR / "demo.json").write_text(
         build_demo_scenario().to_json() + "\n", encoding="utf-8"
     )
+
+
+def load_scenario(spec: str) -> Scenario:
+    """`demo`, `generated:N` (one account, N posts), `generated:N:A` (A accounts), or a path."""
+    if spec.startswith("generated:"):
+        parts = spec.split(":")[1:]
+        posts = int(parts[0])
+        accounts = int(parts[1]) if len(parts) > 1 else 1
+        return generate_scenario(accounts, posts, seed=0)
+    path = SCENARIO_DIR / f"{spec}.json" if "/" not in spec and "." not in spec else Path(spec)
+    return Scenario.from_json(path.read_bytes())
 
 
 if __name__ == "__main__":

@@ -115,16 +115,3 @@ class Scenario(_Model):
     @classmethod
     def from_json(cls, text: str | bytes) -> Scenario:
         return cls.model_validate_json(text)
-
-    @classmethod
-    def load(cls, spec: str) -> Scenario:
-        """`demo`, `generated:N` (one account, N posts), `generated:N:A` (A accounts), or a path."""
-        if spec.startswith("generated:"):
-            from instagram_service.emulator.generate import generate_scenario
-
-            parts = spec.split(":")[1:]
-            posts = int(parts[0])
-            accounts = int(parts[1]) if len(parts) > 1 else 1
-            return generate_scenario(accounts, posts, seed=0)
-        path = SCENARIO_DIR / f"{spec}.json" if "/" not in spec and "." not in spec else Path(spec)
-        return cls.from_json(path.read_bytes())

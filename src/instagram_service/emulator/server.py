@@ -14,6 +14,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from instagram_service.emulator.app import create_emulator_app
+from instagram_service.emulator.generate import load_scenario
 from instagram_service.emulator.scenario import Scenario
 from instagram_service.emulator.state import EmulatorState
 from instagram_service.settings import Settings
@@ -21,7 +22,7 @@ from instagram_service.settings import Settings
 
 def run_emulator(port: int, scenario: str, host: str = "127.0.0.1") -> None:
     """Serve `scenario` (`demo`, a JSON path, `generated:N[:ACCOUNTS]`) until interrupted."""
-    app = create_emulator_app(Scenario.load(scenario))
+    app = create_emulator_app(load_scenario(scenario))
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
@@ -79,6 +80,6 @@ def running_emulator(
 ) -> Iterator[EmulatorHandle]:
     """Serve the emulator on a loopback port (0: any free one) in a thread; stop on exit."""
     if not isinstance(state, EmulatorState):
-        state = EmulatorState(state if isinstance(state, Scenario) else Scenario.load(state))
+        state = EmulatorState(state if isinstance(state, Scenario) else load_scenario(state))
     with serve_in_thread(create_emulator_app(state), port, host) as base_url:
         yield EmulatorHandle(base_url, state)

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.feeds import service
 from instagram_service.feeds.schemas import Display, FeedPostPage, Profile, PublicFeed
+from instagram_service.kit.pagination import next_offset
 from instagram_service.models import Feed, InstagramAccount
-from instagram_service.posts.schemas import next_offset, public_post
+from instagram_service.posts.schemas import public_post
 
 # slug -> the feed's allowed origins (empty: any), as of the last build of its response.
 _origins: dict[str, tuple[str, ...]] = {}

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from instagram_service.apikeys.auth import AdminKey, OptionalKey, ReadKey, key_accounts
-from instagram_service.deps import MAX_ID, DatabaseDep, IdPath, SessionDep, SettingsDep
+from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
 from instagram_service.feeds import service
 from instagram_service.feeds.public import public_feed
@@ -15,17 +15,10 @@ from instagram_service.feeds.schemas import (
     FeedUpdate,
     PublicFeed,
 )
+from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND, UNAUTHORIZED, ErrorOut
+from instagram_service.kit.pagination import MAX_ID, Limit, Offset, paginate
 from instagram_service.models import ApiKey, Feed
 from instagram_service.posts.http import CachedGalleryRoute, from_cache, public_base
-from instagram_service.routing import (
-    ADMIN_ERRORS,
-    NOT_FOUND,
-    UNAUTHORIZED,
-    ErrorOut,
-    Limit,
-    Offset,
-    paginate,
-)
 
 admin = APIRouter(prefix="/api/v1/feeds", tags=["feeds (admin)"], responses=ADMIN_ERRORS)
 public = APIRouter(prefix="/api/v1/feeds", tags=["gallery"], route_class=CachedGalleryRoute)

@@ -8,7 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from instagram_service.posts.schemas import PUBLIC_POST_EXAMPLE, Page, PublicPost, examples
+from instagram_service.kit.openapi import examples
+from instagram_service.kit.pagination import Page
+from instagram_service.posts.schemas import PUBLIC_POST_EXAMPLE, PublicPost
 
 Layout = Literal["grid", "masonry", "carousel", "highlight"]
 Ordering = Literal["curated", "newest"]

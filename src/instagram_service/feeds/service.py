@@ -17,7 +17,8 @@ from sqlalchemy.orm import selectinload
 from instagram_service.db import get_or_404
 from instagram_service.errors import BadRequest, Conflict, NotFound
 from instagram_service.models import Feed, InstagramAccount, InstagramPost
-from instagram_service.posts.service import GALLERY_ORDER, public_filter
+from instagram_service.posts.service import GALLERY_ORDER
+from instagram_service.posts.visibility import public_filter
 
 NEWEST_ORDER = (InstagramPost.posted_at.desc(), InstagramPost.id.desc())
 _FIELDS = (

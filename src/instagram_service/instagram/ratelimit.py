@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from redis.asyncio import Redis
+
 from instagram_service.instagram.errors import RateLimited
 from instagram_service.instagram.usage import parse_usage_headers
 from instagram_service.settings import Settings
@@ -79,8 +81,6 @@ class RedisLimitStore:
     """One JSON value per account, with a TTL, shared by every process on the same Redis."""
 
     def __init__(self, url: str, prefix: str = "igs:ratelimit:") -> None:
-        from redis.asyncio import Redis
-
         self._redis: Redis = Redis.from_url(url)
         self._prefix = prefix
 

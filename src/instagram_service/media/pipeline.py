@@ -26,7 +26,6 @@ from instagram_service.instagram.schemas import IGChild
 from instagram_service.media.downloader import SafeDownloader, fetch_with_refresh
 from instagram_service.media.imaging import ImageOptions
 from instagram_service.media.processor import ImageProcessor
-from instagram_service.media.sources import album_image_url, own_image_url, still_url
 from instagram_service.media.storage import (
     Storage,
     StoredImage,
@@ -37,9 +36,10 @@ from instagram_service.media.storage import (
     variant_keys,
 )
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
+from instagram_service.models.media_sources import album_image_url, own_image_url, still_url
 from instagram_service.observability import IMAGES_PROCESSED, get_logger
 from instagram_service.settings import Settings
-from instagram_service.sync.seams import MediaOutcome
+from instagram_service.sync.ports import MediaOutcome
 
 log = get_logger(__name__)
 

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from taskiq import async_shared_broker
 
+from instagram_service.container import ContainerDep
 from instagram_service.media.cleanup import cleanup_deleted_media
 from instagram_service.models import InstagramAccount, InstagramPost
-from instagram_service.runtime import get_runtime
-from instagram_service.worker import broker
+from instagram_service.sync import ports
 
 
-@broker.task(task_name="media.cleanup")
-async def cleanup() -> int:
-    runtime = get_runtime()
-    return await cleanup_deleted_media(runtime.db, runtime.settings)
+@async_shared_broker.task(task_name="media.cleanup")
+async def cleanup(container: ContainerDep) -> int:
+    return await cleanup_deleted_media(container.db, container.settings)
 
 
-@broker.task(task_name="media.process_post")
-async def process_post(post_id: int) -> int:
+@async_shared_broker.task(task_name="media.process_post")
+async def process_post(post_id: int, container: ContainerDep) -> int:
     """Download and store one post's images now (outside a sync)."""
-    runtime = get_runtime()
-    async with runtime.db.session() as session:
+    async with container.db.session() as session:
         post = await session.get(InstagramPost, post_id)
         if post is None:
             return 0
@@ -28,6 +27,6 @@ async def process_post(post_id: int) -> int:
             select(InstagramAccount).where(InstagramAccount.id == post.account_id)
         )
         assert account is not None
-        token = runtime.cipher.decrypt(account.access_token_encrypted)
-    outcome = await runtime.media.process_posts(account, token, [post_id])
+        token = container.cipher.decrypt(account.access_token_encrypted)
+    outcome = await container.get(ports.MEDIA).process_posts(account, token, [post_id])
     return outcome.images_done

@@ -12,7 +12,7 @@ from instagram_service.models.image_fields import MediaStatus
 from instagram_service.models.post import ADMIN_TEXT_FIELDS, MANUAL_FIELDS, InstagramPost
 from instagram_service.models.post_media import PostMedia
 from instagram_service.models.sync_job import ACTIVE_STATUSES, SyncJob, SyncStatus, SyncType
-from instagram_service.models.webhook_delivery import WebhookDelivery
+from instagram_service.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 from instagram_service.models.webhook_event import WebhookEvent, WebhookEventStatus
 from instagram_service.models.webhook_subscription import EVENT_TYPES, WebhookSubscription
 
@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_CATEGORIES",
     "FALLBACK_CATEGORY",
     "ContentFilter",
+    "DeliveryStatus",
     "Feed",
     "InstagramAccount",
     "InstagramPost",

@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from instagram_service.models.webhook_subscription import WebhookSubscription
 
 
+class DeliveryStatus:
+    PENDING = "pending"
+    SENDING = "sending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # the subscription was disabled or deleted before sending
+
+
 class WebhookDelivery(Base):
     """One attempt to deliver one outgoing event to one subscription."""
 
@@ -26,7 +34,7 @@ class WebhookDelivery(Base):
     event_type: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     status_code: Mapped[int | None] = mapped_column(Integer)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from instagram_service.db import Database
+from instagram_service.events.outbox import record_gallery_changed
 from instagram_service.models import InstagramPost
-from instagram_service.moderation.seam import RulesModerator, load_rules
-from instagram_service.posts.schemas import is_public
+from instagram_service.moderation.moderator import RulesModerator, load_rules
+from instagram_service.posts.changes import PageChanges, record_page_changes
+from instagram_service.posts.visibility import is_public
 from instagram_service.settings import Settings
-from instagram_service.sync.events import PageChanges, emit_page_changes
-from instagram_service.webhooks.emit import emit_gallery_changed
 
 # Called with (done, total) after each batch; the task's callback is async (it writes a record).
 Progress = Callable[[int, int], Awaitable[None] | None]
@@ -71,7 +71,9 @@ async def rerun_moderation(
                     changed += moderator.apply_changed(post, post.account)
                     if _public_values(post) != before:
                         page.changed.add(post.instagram_id)
-                public_changes += await emit_page_changes(session, page)
+                public_changes += await record_page_changes(
+                    session, page, base_url=settings.public_base_url
+                )
             if not posts:
                 break
             processed += len(posts)
@@ -84,7 +86,7 @@ async def rerun_moderation(
         # Also after a failure: the committed batches did change the gallery.
         if public_changes:
             async with db.session() as session:
-                await emit_gallery_changed(
+                await record_gallery_changed(
                     session, f"moderation rerun: {public_changes} posts changed"
                 )
     return RerunResult(processed=processed, changed=changed, public_changes=public_changes)

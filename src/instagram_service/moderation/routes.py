@@ -9,8 +9,16 @@ from fastapi import APIRouter, Header, Path, Response
 from instagram_service.apikeys.auth import AdminKey, GlobalAdminKey, ReadKey, key_accounts
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
+from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
+from instagram_service.kit.pagination import Limit, Offset, paginate
 from instagram_service.moderation import service
 from instagram_service.moderation.rerun import rerun_moderation
+from instagram_service.moderation.rerun_status import (
+    RUN_ID_PATTERN,
+    RerunStatus,
+    get_rerun,
+    queue_rerun,
+)
 from instagram_service.moderation.schemas import (
     AdminPostOut,
     BulkModeration,
@@ -22,9 +30,7 @@ from instagram_service.moderation.schemas import (
     PostPatch,
     RerunOut,
 )
-from instagram_service.moderation.tasks import RUN_ID_PATTERN, RerunStatus, get_rerun, queue_rerun
-from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
-from instagram_service.sync.events import emit_admin_changes, public_state
+from instagram_service.posts.changes import public_state, record_admin_changes
 
 router = APIRouter(prefix="/api/v1", tags=["moderation"], responses=ADMIN_ERRORS)
 
@@ -67,23 +73,23 @@ async def delete_filter(filter_id: IdPath, session: SessionDep, _: GlobalAdminKe
 
 @router.patch("/posts/{post_id}", response_model=AdminPostOut, responses=NOT_FOUND)
 async def update_post(
-    post_id: IdPath, body: PostPatch, session: SessionDep, key: AdminKey
+    post_id: IdPath, body: PostPatch, session: SessionDep, settings: SettingsDep, key: AdminKey
 ) -> AdminPostOut:
     """Set moderation fields by hand; the rules and later syncs leave them alone."""
     before = await public_state(session, [post_id])
     post = await service.update_post(session, post_id, body, key_accounts(key))
-    await emit_admin_changes(session, before)
+    await record_admin_changes(session, before, base_url=settings.public_base_url)
     return AdminPostOut.from_post(post)
 
 
 @router.post("/posts/bulk-moderation", response_model=BulkModerationOut, responses=NOT_FOUND)
 async def bulk_moderation(
-    body: BulkModeration, session: SessionDep, key: AdminKey
+    body: BulkModeration, session: SessionDep, settings: SettingsDep, key: AdminKey
 ) -> BulkModerationOut:
     """Approve or reject posts by id, all or none: unknown ids give 404 and change nothing."""
     before = await public_state(session, body.ids)
     ids = await service.bulk_moderate(session, body.ids, body.action, key_accounts(key))
-    await emit_admin_changes(session, before)
+    await record_admin_changes(session, before, base_url=settings.public_base_url)
     return BulkModerationOut(action=body.action, updated=len(ids), ids=ids)
 
 
@@ -94,7 +100,7 @@ async def reset_moderation(
     """Forget the admin's decisions on a post and apply the rules again now."""
     before = await public_state(session, [post_id])
     post = await service.reset_moderation(session, settings, post_id, key_accounts(key))
-    await emit_admin_changes(session, before)
+    await record_admin_changes(session, before, base_url=settings.public_base_url)
     return AdminPostOut.from_post(post)
 
 

@@ -17,10 +17,10 @@ from pydantic import (
 )
 
 from instagram_service.categories.schemas import CategoryName
-from instagram_service.deps import MAX_ID
+from instagram_service.kit.openapi import examples
+from instagram_service.kit.pagination import MAX_ID, Page
 from instagram_service.models import InstagramPost
 from instagram_service.moderation.text import clean_hashtag, phrase
-from instagram_service.posts.schemas import Page, examples
 
 MAX_ITEM_CHARS = 100
 

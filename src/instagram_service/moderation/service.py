@@ -18,13 +18,13 @@ from instagram_service.models import (
     ContentFilter,
     InstagramPost,
 )
+from instagram_service.moderation.moderator import REASON_KEYS, RulesModerator, load_rules
 from instagram_service.moderation.schemas import (
     FilterCreate,
     FilterUpdate,
     ModerationStatus,
     PostPatch,
 )
-from instagram_service.moderation.seam import REASON_KEYS, RulesModerator, load_rules
 from instagram_service.settings import Settings
 
 ADMIN = "admin"

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from instagram_service.apikeys.auth import OptionalKey, ReadKey, check_account, key_accounts
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
+from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND, UNAUTHORIZED
+from instagram_service.kit.pagination import next_offset
 from instagram_service.posts import service
 from instagram_service.posts.http import CachedGalleryRoute, from_cache, public_base
 from instagram_service.posts.schemas import (
@@ -16,10 +18,8 @@ from instagram_service.posts.schemas import (
     GalleryPage,
     PublicPost,
     admin_post,
-    next_offset,
     public_post,
 )
-from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, UNAUTHORIZED
 
 public = APIRouter(prefix="/api/v1", tags=["gallery"])
 admin = APIRouter(prefix="/api/v1", tags=["posts (admin)"], responses=ADMIN_ERRORS)

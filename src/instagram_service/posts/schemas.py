@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.config import JsonDict
 
-from instagram_service.media.sources import shows_image
+from instagram_service.kit.openapi import examples
+from instagram_service.kit.pagination import Page
 from instagram_service.models import InstagramPost, PostMedia
+from instagram_service.models.media_sources import shows_image
 from instagram_service.posts.alt_text import generated_alt
 
 # srcset widths come from the variant boxes: thumbnail 300, optimized 800, large 1080.
@@ -84,11 +85,6 @@ ADMIN_POST_EXAMPLE: dict[str, Any] = {
     "deleted_at": None,
     "last_synced_at": "2024-05-02T10:00:00Z",
 }
-
-
-def examples(*items: dict[str, Any]) -> JsonDict:
-    """A response schema's examples: `ConfigDict(json_schema_extra=examples({...}))`."""
-    return {"examples": list(items)}
 
 
 class VideoOut(BaseModel):
@@ -257,11 +253,6 @@ def public_post_dict(post: InstagramPost, base_url: str = "") -> dict[str, Any]:
     return public_post(post, base_url).model_dump(mode="json")
 
 
-def is_public(post: InstagramPost) -> bool:
-    """What the gallery shows: approved, not deleted, with its image variants stored."""
-    return post.is_approved is True and post.deleted_at is None and shows_image(post)
-
-
 def moderation_status(post: InstagramPost) -> str:
     if post.is_approved is None:
         return "pending"
@@ -311,36 +302,6 @@ def admin_post(post: InstagramPost, base_url: str = "") -> AdminPost:
     )
 
 
-def _page_example(schema: JsonDict, cls: type[Any]) -> None:
-    """A page's example: one page holding its item's example."""
-    field = getattr(cls, "model_fields", {}).get("items")
-    if field is None:
-        return
-    (item,) = get_args(field.annotation)
-    extra = getattr(item, "model_config", {}).get("json_schema_extra")
-    item_examples = extra.get("examples") if isinstance(extra, dict) else None
-    schema["examples"] = [
-        {
-            "items": list(item_examples or [])[:1],
-            "total": 1,
-            "limit": 50,
-            "offset": 0,
-            "next_offset": None,
-        }
-    ]
-
-
-class Page(BaseModel):
-    """Every list's shape: `items` of one page, the `total` of all, and where the next starts."""
-
-    model_config = ConfigDict(json_schema_extra=_page_example)
-
-    total: int = Field(examples=[61])
-    limit: int = Field(examples=[24])
-    offset: int = Field(examples=[0])
-    next_offset: int | None = Field(None, description="null on the last page", examples=[24])
-
-
 class GalleryPage(Page):
     items: list[PublicPost]
 
@@ -367,7 +328,3 @@ class CategoriesOut(BaseModel):
     )
 
     items: list[CategoryCount]
-
-
-def next_offset(offset: int, limit: int, total: int) -> int | None:
-    return offset + limit if offset + limit < total else None

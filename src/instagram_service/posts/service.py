@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,20 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from instagram_service.accounts.service import find_account
 from instagram_service.errors import NotFound
-from instagram_service.media.sources import shows_image_clause
 from instagram_service.models import InstagramPost
-
-Q = TypeVar("Q", bound=Select[Any])
-
-
-def public_filter(query: Q) -> Q:
-    return query.where(
-        InstagramPost.is_approved.is_(True),
-        InstagramPost.deleted_at.is_(None),
-        # Its image is stored: READY, or PENDING with the previous files still in place.
-        shows_image_clause(InstagramPost),
-    )
-
+from instagram_service.posts.visibility import public_filter
 
 GALLERY_ORDER = (
     InstagramPost.is_featured.desc(),

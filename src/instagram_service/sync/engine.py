@@ -10,11 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from instagram_service.accounts.profile import apply_profile
 from instagram_service.accounts.service import mark_needs_reauth
+from instagram_service.container import Container
 from instagram_service.db import Database, utcnow
+from instagram_service.events.outbox import record_event
 from instagram_service.instagram.client import CallStats, InstagramClient
 from instagram_service.instagram.errors import (
     InstagramError,
@@ -33,17 +35,18 @@ from instagram_service.models import (
     SyncType,
 )
 from instagram_service.observability import POSTS_SYNCED, SYNC_JOBS, get_logger
-from instagram_service.posts.schemas import is_public
-from instagram_service.security import TokenCipher
-from instagram_service.sync.events import (
+from instagram_service.posts.changes import (
     PageChanges,
-    emit_page_changes,
-    emit_removed,
-    emit_sync_summary,
+    record_page_changes,
+    record_removed,
+    record_sync_summary,
 )
-from instagram_service.sync.seams import MediaSeam, ModerationSeam
+from instagram_service.posts.visibility import is_public
+from instagram_service.security import TokenCipher
+from instagram_service.sync import ports
+from instagram_service.sync.lease import LeaseLost, claim_job, heartbeat, holds
+from instagram_service.sync.ports import MediaPort, ModerationPort
 from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
-from instagram_service.webhooks.emit import emit_event
 
 log = get_logger(__name__)
 
@@ -67,39 +70,31 @@ class SyncContext:
     db: Database
     client: InstagramClient
     cipher: TokenCipher
-    moderation: ModerationSeam
-    media: MediaSeam
+    moderation: ModerationPort
+    media: MediaPort
     page_size: int
     heartbeat_timeout: timedelta = timedelta(minutes=5)
     progress: Progress = field(default_factory=Progress)
+    public_base_url: str = ""
+
+    @classmethod
+    def of(cls, container: Container, progress: Progress | None = None) -> SyncContext:
+        settings = container.settings
+        return cls(
+            db=container.db,
+            client=container.client,
+            cipher=container.cipher,
+            moderation=container.get(ports.MODERATION),
+            media=container.get(ports.MEDIA),
+            page_size=settings.page_size,
+            heartbeat_timeout=timedelta(seconds=settings.job_heartbeat_timeout_s),
+            progress=progress or Progress(),
+            public_base_url=settings.public_base_url,
+        )
 
 
 class SyncAborted(Exception):
     """Raised inside the walk to end the job with a recorded status."""
-
-
-class _LeaseLost(Exception):
-    """Another worker took the job over (this one was too slow to beat): stop, write nothing."""
-
-
-async def claim_job(db: Database, job_id: int, heartbeat_timeout: timedelta) -> datetime | None:
-    """Atomically move a job to RUNNING; a redelivered job whose worker still beats is left.
-
-    Returns the lease (the new `started_at`) that this worker's later writes are guarded by.
-    """
-    now = utcnow()
-    stale = now - heartbeat_timeout
-    async with db.session() as session:
-        result = await session.execute(
-            update(SyncJob)
-            .where(
-                SyncJob.id == job_id,
-                (SyncJob.status == SyncStatus.PENDING)
-                | ((SyncJob.status == SyncStatus.RUNNING) & (SyncJob.heartbeat_at < stale)),
-            )
-            .values(status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now)
-        )
-        return now if getattr(result, "rowcount", 0) else None
 
 
 async def run_sync_job(ctx: SyncContext, job_id: int) -> SyncJob | None:
@@ -128,7 +123,7 @@ async def run_sync_job(ctx: SyncContext, job_id: int) -> SyncJob | None:
         if walk == SyncType.FULL:
             counters.deleted, removed = await _soft_delete_missing(ctx.db, account_id, seen)
             counters.public_changes += removed
-    except _LeaseLost:
+    except LeaseLost:
         log.warning("sync job taken over by another worker; stopping", job_id=job_id)
         return None
     except BaseException as exc:  # recorded on the job below; re-raised if not an Exception
@@ -179,10 +174,12 @@ async def _walk(
         ctx.progress.pages += 1
         await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
         async with ctx.db.session() as session:
-            counters.public_changes += await emit_page_changes(session, changes)
+            counters.public_changes += await record_page_changes(
+                session, changes, base_url=ctx.public_base_url
+            )
         if ctx.progress.on_page:
             ctx.progress.on_page(ctx.progress)
-        await _heartbeat(ctx.db, job_id, lease, counters, stats)
+        await heartbeat(ctx.db, job_id, lease, _job_counters(counters, stats))
         if walk == SyncType.INCREMENTAL and known and len(seen) >= max_recent:
             break  # met posts we have, and refreshed the newest max_posts_to_sync
     return seen
@@ -243,23 +240,6 @@ async def _process_media(
     ctx.progress.images += outcome.images_done
 
 
-async def _heartbeat(
-    db: Database, job_id: int, lease: datetime, counters: _Counters, stats: CallStats
-) -> None:
-    async with db.session() as session:
-        result = await session.execute(
-            update(SyncJob)
-            .where(
-                SyncJob.id == job_id,
-                SyncJob.status == SyncStatus.RUNNING,
-                SyncJob.started_at == lease,
-            )
-            .values(heartbeat_at=utcnow(), **_job_counters(counters, stats))
-        )
-    if not getattr(result, "rowcount", 0):
-        raise _LeaseLost
-
-
 def _job_counters(counters: _Counters, stats: CallStats) -> dict[str, int]:
     """The job's columns that the heartbeat and the end of the job write."""
     return {
@@ -284,7 +264,7 @@ async def _soft_delete_missing(db: Database, account_id: int, seen: set[str]) ->
         visible = [post for post in gone if is_public(post)]
         for post in gone:
             post.deleted_at = now
-        await emit_removed(session, visible)
+        await record_removed(session, visible)
         return len(gone), len(visible)
 
 
@@ -303,7 +283,7 @@ async def _finish(
         account = await session.get(InstagramAccount, account_id)
         assert job is not None
         assert account is not None
-        if job.status != SyncStatus.RUNNING or job.started_at != lease:
+        if not holds(job, lease):
             log.warning("sync job taken over or reaped meanwhile; result dropped", job_id=job_id)
             if error is not None and not isinstance(error, Exception):
                 raise error
@@ -327,10 +307,10 @@ async def _finish(
             if isinstance(error, RateLimited) and job.retry_after is not None:
                 session.add(_follow_up(job, job.retry_after))
             if not isinstance(error, SyncAborted):  # a job not run tells the CMS nothing new
-                await emit_event(session, "sync.failed", _failure_data(job, account))
+                await record_event(session, "sync.failed", _failure_data(job, account))
             if isinstance(error, TokenInvalid):
                 await mark_needs_reauth(session, account, error.reason)
-        await emit_sync_summary(session, job_id, counters.public_changes)
+        await record_sync_summary(session, job_id, counters.public_changes)
         SYNC_JOBS.labels(job.status).inc()
     if error is not None and not isinstance(error, Exception):
         raise error  # KeyboardInterrupt, CancelledError: recorded, then propagated

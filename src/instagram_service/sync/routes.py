@@ -4,10 +4,10 @@ from fastapi import APIRouter, Query, Response
 
 from instagram_service.accounts import service as accounts
 from instagram_service.apikeys.auth import AdminKey, ReadKey, check_account, key_accounts
-from instagram_service.db import after_commit
-from instagram_service.deps import MAX_ID, IdPath, SessionDep
+from instagram_service.deps import IdPath, SessionDep
+from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
+from instagram_service.kit.pagination import MAX_ID, Limit, Offset, paginate
 from instagram_service.models import SyncStatus
-from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
 from instagram_service.sync import service
 from instagram_service.sync.schemas import (
     AccountSyncState,
@@ -16,7 +16,6 @@ from instagram_service.sync.schemas import (
     SyncStatusOut,
     SyncTrigger,
 )
-from instagram_service.sync.tasks import kick_job
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"], responses=ADMIN_ERRORS)
 
@@ -37,13 +36,10 @@ async def trigger(
     body: SyncTrigger, session: SessionDep, response: Response, key: AdminKey
 ) -> SyncJobOut:
     """Start a sync of an account, or return the one already pending or running."""
-    account = await service.get_account(session, body.account)
+    account = await accounts.get_account(session, body.account)
     check_account(key, account.id, f"account {body.account!r}")
-    job, created = await service.trigger_sync(session, account, body.type, full=body.full)
-    if created:
-        job_id = job.id
-        after_commit(session, lambda: kick_job(job_id))
-    else:
+    job, created = await service.queue_sync(session, account, body.type, full=body.full)
+    if not created:
         response.status_code = 200
     return SyncJobOut.model_validate(job)
 

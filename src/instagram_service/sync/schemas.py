@@ -4,8 +4,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from instagram_service.kit.openapi import examples
+from instagram_service.kit.pagination import Page
 from instagram_service.models import SyncType
-from instagram_service.posts.schemas import Page, examples
 
 _JOB_EXAMPLE = {
     "id": 57,

@@ -9,9 +9,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from instagram_service.accounts.service import find_account
 from instagram_service.db import get_or_404, utcnow
-from instagram_service.errors import BadRequest, Conflict, NeedsReauth, NotFound
+from instagram_service.errors import BadRequest, Conflict, NeedsReauth
 from instagram_service.models import (
     ACTIVE_STATUSES,
     InstagramAccount,
@@ -19,15 +18,10 @@ from instagram_service.models import (
     SyncStatus,
     SyncType,
 )
+from instagram_service.worker.enqueue import enqueue_after_commit
 
 MAX_ATTEMPTS = 3
-
-
-async def get_account(session: AsyncSession, ref: str | int) -> InstagramAccount:
-    account = await find_account(session, ref)
-    if account is None:
-        raise NotFound(f"account {ref!r} not found")
-    return account
+RUN_JOB_TASK = "sync.run_job"
 
 
 async def active_job(session: AsyncSession, account_id: int) -> SyncJob | None:
@@ -81,6 +75,21 @@ async def trigger_sync(
             raise
         return again, False
     return job, True
+
+
+async def queue_sync(
+    session: AsyncSession,
+    account: InstagramAccount,
+    sync_type: SyncType,
+    *,
+    full: bool = False,
+    trigger: str = "manual",
+) -> tuple[SyncJob, bool]:
+    """`trigger_sync`, and a job it created is queued once the session commits."""
+    job, created = await trigger_sync(session, account, sync_type, full=full, trigger=trigger)
+    if created:
+        enqueue_after_commit(session, RUN_JOB_TASK, job.id, swept=False)
+    return job, created
 
 
 async def get_job(session: AsyncSession, job_id: int) -> SyncJob:

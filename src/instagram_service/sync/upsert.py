@@ -15,10 +15,10 @@ from sqlalchemy.orm import selectinload
 
 from instagram_service.db import utcnow
 from instagram_service.instagram.schemas import IGChild, IGMedia
-from instagram_service.media.sources import own_image_url
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
+from instagram_service.models.media_sources import own_image_url
 from instagram_service.sync.captions import extract_hashtags, extract_mentions
-from instagram_service.sync.seams import Moderator
+from instagram_service.sync.ports import Moderator
 
 
 class Outcome(StrEnum):

@@ -1,2 +1,2 @@
-"""Incoming Instagram webhooks (verified, stored, processed in a task) and signed outgoing
-webhooks for a CMS (subscriptions, emission after commit, deliveries with retries)."""
+"""Us -> the CMS: outgoing webhook subscriptions and their signed deliveries with retries.
+Events are recorded by their producers through `events/`; this package only delivers them."""

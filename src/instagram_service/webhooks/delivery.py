@@ -18,13 +18,14 @@ from sqlalchemy import func, select, update
 from standardwebhooks import Webhook
 
 from instagram_service import __version__
-from instagram_service.db import Database, after_commit, utcnow
-from instagram_service.models import WebhookDelivery, WebhookSubscription
+from instagram_service.container import Container
+from instagram_service.db import Database, utcnow
+from instagram_service.events.outbox import DELIVER_TASK
+from instagram_service.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from instagram_service.observability import get_logger
-from instagram_service.runtime import Runtime
 from instagram_service.settings import Settings
-from instagram_service.webhooks.emit import DeliveryStatus
 from instagram_service.webhooks.targets import TargetRefused, check_target
+from instagram_service.worker.enqueue import enqueue_after_commit
 
 log = get_logger(__name__)
 
@@ -59,9 +60,9 @@ class Result:
         return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
 
 
-async def run_delivery(runtime: Runtime, delivery_id: int) -> None:
-    settings = runtime.settings
-    due = await _due_at(runtime.db, delivery_id)
+async def run_delivery(container: Container, delivery_id: int) -> None:
+    settings = container.settings
+    due = await _due_at(container.db, delivery_id)
     if due is None:
         return
     wait = (due - utcnow()).total_seconds()
@@ -69,11 +70,11 @@ async def run_delivery(runtime: Runtime, delivery_id: int) -> None:
         return  # the sweep kicks it when due
     if wait > 0:
         await asyncio.sleep(wait)
-    claimed = await _claim(runtime, delivery_id)
+    claimed = await _claim(container, delivery_id)
     if claimed is None:
         return
     result = await send(settings, claimed)
-    await _record(runtime, claimed, result)
+    await _record(container, claimed, result)
 
 
 async def _due_at(db: Database, delivery_id: int) -> datetime | None:
@@ -90,10 +91,10 @@ async def _due_at(db: Database, delivery_id: int) -> datetime | None:
         return row.next_attempt_at or row.created_at
 
 
-async def _claim(runtime: Runtime, delivery_id: int) -> Claimed | None:
+async def _claim(container: Container, delivery_id: int) -> Claimed | None:
     """Atomically move pending -> sending, so two workers never send the same attempt."""
     now = utcnow()
-    async with runtime.db.session() as session:
+    async with container.db.session() as session:
         result = await session.execute(
             update(WebhookDelivery)
             .where(
@@ -116,7 +117,7 @@ async def _claim(runtime: Runtime, delivery_id: int) -> Claimed | None:
             delivery_id=row.id,
             subscription_id=subscription.id,
             url=subscription.url,
-            secret=runtime.cipher.decrypt(subscription.secret_encrypted),
+            secret=container.cipher.decrypt(subscription.secret_encrypted),
             event_id=row.event_id,
             payload=row.payload,
             attempt=row.attempt,
@@ -166,10 +167,10 @@ async def send(settings: Settings, claimed: Claimed) -> Result:
     return done(status, None if 200 <= status < 300 else f"HTTP {status}")
 
 
-async def _record(runtime: Runtime, claimed: Claimed, result: Result) -> None:
-    settings = runtime.settings
+async def _record(container: Container, claimed: Claimed, result: Result) -> None:
+    settings = container.settings
     delays = settings.webhook_retry_delays_s
-    async with runtime.db.session() as session:
+    async with container.db.session() as session:
         row = await session.get(WebhookDelivery, claimed.delivery_id)
         subscription = await session.get(WebhookSubscription, claimed.subscription_id)
         if row is None or subscription is None:
@@ -197,8 +198,7 @@ async def _record(runtime: Runtime, claimed: Claimed, result: Result) -> None:
             )
             session.add(retry)
             await session.flush()
-            retry_id = retry.id
-            after_commit(session, lambda: _kick(retry_id))
+            enqueue_after_commit(session, DELIVER_TASK, retry.id)
             return
         disabled = _count_failure(subscription, settings.webhook_disable_after_failures)
         reason = subscription.disabled_reason
@@ -239,12 +239,6 @@ def _notice_disabled(subscription_id: int, url: str, reason: str | None) -> None
         url=url,
         reason=reason,
     )
-
-
-async def _kick(delivery_id: int) -> None:
-    from instagram_service.webhooks.tasks import kick_deliveries
-
-    await kick_deliveries([delivery_id])
 
 
 async def due_deliveries(db: Database, timeout_s: float) -> list[int]:

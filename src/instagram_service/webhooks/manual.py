@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from instagram_service.db import after_commit, get_or_404, utcnow
+from instagram_service.db import get_or_404, utcnow
 from instagram_service.errors import Conflict
-from instagram_service.models import WebhookDelivery
-from instagram_service.webhooks.emit import DeliveryStatus, event_body, kick, new_event_id
+from instagram_service.events.outbox import DELIVER_TASK, event_body, new_event_id
+from instagram_service.models import DeliveryStatus, WebhookDelivery
 from instagram_service.webhooks.subscriptions import get_subscription
+from instagram_service.worker.enqueue import enqueue_after_commit
 
 TEST_EVENT = "webhook.test"  # not subscribable: sent only on request, to one subscription
 
@@ -56,6 +57,5 @@ async def redeliver(
 async def _add(session: AsyncSession, delivery: WebhookDelivery) -> WebhookDelivery:
     session.add(delivery)
     await session.flush()
-    ids = [delivery.id]
-    after_commit(session, lambda: kick(ids))
+    enqueue_after_commit(session, DELIVER_TASK, delivery.id)
     return delivery

@@ -1,4 +1,4 @@
-"""Webhook routes: Instagram's callback, and the admin API of outgoing subscriptions."""
+"""The admin API of outgoing webhook subscriptions and their deliveries."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from instagram_service.apikeys.auth import GlobalAdminKey as AdminKey
-from instagram_service.deps import IdPath, SettingsDep
+from instagram_service.deps import IdPath, SessionDep, SettingsDep
+from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
+from instagram_service.kit.pagination import Limit, Offset, paginate
 from instagram_service.models import WebhookSubscription
-from instagram_service.routing import ADMIN_ERRORS, NOT_FOUND, Limit, Offset, paginate
 from instagram_service.security import TokenCipher
 from instagram_service.webhooks import subscriptions as service
-from instagram_service.webhooks.incoming import CommittedSession as SessionDep
-from instagram_service.webhooks.incoming import router as incoming_router
 from instagram_service.webhooks.schemas import (
     DeliveryOut,
     DeliveryPage,
@@ -23,14 +22,14 @@ from instagram_service.webhooks.schemas import (
     SubscriptionUpdate,
 )
 
-subscriptions_router = APIRouter(
+router = APIRouter(
     prefix="/api/v1/webhook-subscriptions",
     tags=["webhook subscriptions"],
     responses=ADMIN_ERRORS,
 )
 
 
-@subscriptions_router.get("", response_model=SubscriptionPage)
+@router.get("", response_model=SubscriptionPage)
 async def list_subscriptions(
     session: SessionDep, _: AdminKey, limit: Limit = 50, offset: Offset = 0
 ) -> SubscriptionPage:
@@ -41,7 +40,7 @@ async def list_subscriptions(
     )
 
 
-@subscriptions_router.post("", response_model=SubscriptionCreated, status_code=201)
+@router.post("", response_model=SubscriptionCreated, status_code=201)
 async def create_subscription(
     body: SubscriptionCreate, session: SessionDep, settings: SettingsDep, _: AdminKey
 ) -> SubscriptionCreated:
@@ -52,7 +51,7 @@ async def create_subscription(
     return SubscriptionCreated(**out.model_dump(), secret=secret)
 
 
-@subscriptions_router.get("/{subscription_id}", response_model=SubscriptionOut, responses=NOT_FOUND)
+@router.get("/{subscription_id}", response_model=SubscriptionOut, responses=NOT_FOUND)
 async def get_subscription(
     subscription_id: IdPath, session: SessionDep, _: AdminKey
 ) -> SubscriptionOut:
@@ -60,9 +59,7 @@ async def get_subscription(
     return SubscriptionOut.model_validate(await service.get_subscription(session, subscription_id))
 
 
-@subscriptions_router.patch(
-    "/{subscription_id}", response_model=SubscriptionOut, responses=NOT_FOUND
-)
+@router.patch("/{subscription_id}", response_model=SubscriptionOut, responses=NOT_FOUND)
 async def update_subscription(
     subscription_id: IdPath,
     body: SubscriptionUpdate,
@@ -75,15 +72,13 @@ async def update_subscription(
     return SubscriptionOut.model_validate(subscription)
 
 
-@subscriptions_router.delete("/{subscription_id}", status_code=204, responses=NOT_FOUND)
+@router.delete("/{subscription_id}", status_code=204, responses=NOT_FOUND)
 async def delete_subscription(subscription_id: IdPath, session: SessionDep, _: AdminKey) -> None:
     """Delete a subscription and its delivery history."""
     await service.delete_subscription(session, subscription_id)
 
 
-@subscriptions_router.get(
-    "/{subscription_id}/deliveries", response_model=DeliveryPage, responses=NOT_FOUND
-)
+@router.get("/{subscription_id}/deliveries", response_model=DeliveryPage, responses=NOT_FOUND)
 async def list_deliveries(
     subscription_id: IdPath,
     session: SessionDep,
@@ -95,8 +90,3 @@ async def list_deliveries(
     await service.get_subscription(session, subscription_id)  # 404 for an unknown one
     query = service.deliveries_query(subscription_id)
     return await paginate(session, query, DeliveryPage, DeliveryOut, limit=limit, offset=offset)
-
-
-router = APIRouter()
-router.include_router(incoming_router)
-router.include_router(subscriptions_router)

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from instagram_service.kit.openapi import examples
+from instagram_service.kit.pagination import Page
 from instagram_service.models import EVENT_TYPES
-from instagram_service.posts.schemas import Page, examples
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 SECRET_MIN_BYTES = 24

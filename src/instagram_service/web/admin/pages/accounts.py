@@ -13,13 +13,11 @@ from instagram_service.accounts import oauth
 from instagram_service.accounts import service as accounts
 from instagram_service.accounts.routes import CALLBACK_PATH
 from instagram_service.db import after_commit, utcnow
-from instagram_service.deps import IdPath, SessionDep, SettingsDep
+from instagram_service.deps import ContainerDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import Forbidden, NotFound
 from instagram_service.media.storage import remove_media_files
 from instagram_service.models import InstagramAccount, SyncJob, SyncType
-from instagram_service.runtime import get_runtime
 from instagram_service.sync import service as sync
-from instagram_service.sync.tasks import kick_job
 from instagram_service.web.admin.console import Console, Editor, GlobalEditor, Viewer
 from instagram_service.web.admin.pages.moderation import scoped_accounts
 from instagram_service.web.admin.render import back, page
@@ -66,13 +64,14 @@ async def _account(db: SessionDep, console: Console, account_id: int) -> Instagr
 async def accounts_page(
     request: Request,
     db: SessionDep,
+    container: ContainerDep,
     console: Viewer,
     connected: str = "",
     connect_error: str = "",
 ) -> Response:
     counts = await accounts.post_counts(db)
     active = await sync.active_jobs(db)
-    limiter = get_runtime().client.limiter
+    limiter = container.client.limiter
     rows = [
         AccountRow(
             account=a,
@@ -117,10 +116,7 @@ async def sync_now(
 ) -> Response:
     account = await _account(db, console, account_id)
     kind = SyncType.FULL if walk == "full" else SyncType.INCREMENTAL
-    job, created = await sync.trigger_sync(db, account, SyncType.MANUAL, full=kind == SyncType.FULL)
-    if created:
-        job_id = job.id
-        after_commit(db, lambda: kick_job(job_id))
+    job, _created = await sync.queue_sync(db, account, SyncType.MANUAL, full=kind == SyncType.FULL)
     return RedirectResponse(f"/admin/jobs/{job.id}", status_code=303)
 
 
@@ -139,9 +135,11 @@ async def confirm_delete(
 
 
 @router.post("/admin/accounts/{account_id}/delete")
-async def delete(account_id: IdPath, db: SessionDep, console: Editor) -> Response:
+async def delete(
+    account_id: IdPath, db: SessionDep, settings: SettingsDep, console: Editor
+) -> Response:
     account = await _account(db, console, account_id)
     username = account.username
     keys = await accounts.delete_account(db, account.id)
-    after_commit(db, lambda: remove_media_files(get_runtime().settings, keys))
+    after_commit(db, lambda: remove_media_files(settings, keys))
     return back("/admin/accounts", f"@{username} deleted with its posts and image files.")

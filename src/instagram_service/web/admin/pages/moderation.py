@@ -17,9 +17,9 @@ from instagram_service.moderation import ordering, undo
 from instagram_service.moderation import service as moderation
 from instagram_service.moderation.schemas import PostPatch
 from instagram_service.posts import service as posts
+from instagram_service.posts.changes import public_state, record_admin_changes
 from instagram_service.posts.schemas import admin_post
 from instagram_service.settings import Settings
-from instagram_service.sync.events import emit_admin_changes, public_state
 from instagram_service.web.admin.console import Console, Editor, Viewer
 from instagram_service.web.admin.render import back, page, safe_next
 from instagram_service.web.admin.session import sign, unsign
@@ -112,7 +112,12 @@ async def _scoped_posts(db: SessionDep, ids: list[int], console: Console) -> lis
 
 
 async def _decide(
-    db: SessionDep, console: Console, ids: list[int], action: str, value: str
+    db: SessionDep,
+    settings: Settings,
+    console: Console,
+    ids: list[int],
+    action: str,
+    value: str,
 ) -> undo.Snapshot | None:
     """Apply one action to posts (all in scope, or 404); returns what undo needs."""
     if action == "category":
@@ -132,7 +137,7 @@ async def _decide(
     before = await public_state(db, ids)
     for post_id in ids:
         await moderation.update_post(db, post_id, patch, console.account_ids)
-    await emit_admin_changes(db, before)
+    await record_admin_changes(db, before, base_url=settings.public_base_url)
     return snapshot
 
 
@@ -151,7 +156,7 @@ async def bulk(
         return back(next_path, "Select at least one post first.")
     if action not in ACTIONS:
         raise BadRequest(f"unknown bulk action {action!r}")
-    snapshot = await _decide(db, console, ids, action, "")
+    snapshot = await _decide(db, settings, console, ids, action, "")
     return _with_undo(
         back(next_path, f"{len(ids)} posts {ACTIONS[action][1]}."), settings, snapshot
     )
@@ -166,7 +171,9 @@ async def reorder(
 ) -> Response:
     """The drag-and-drop script's call: these posts, in this order."""
     changed = await ordering.place(db, ids, console.account_ids)
-    await emit_admin_changes(db, await public_state(db, list(changed)))
+    await record_admin_changes(
+        db, await public_state(db, list(changed)), base_url=settings.public_base_url
+    )
     snapshot = undo.of_orders("posts reordered", changed)
     return _with_undo(JSONResponse({"changed": len(changed)}), settings, snapshot)
 
@@ -186,17 +193,19 @@ async def decide(
         direction: Literal["up", "down"] = "up" if action == "up" else "down"
         changed = await ordering.move(db, post_id, direction, console.account_ids)
         # Order never changes what is public: the state now is the state before.
-        await emit_admin_changes(db, await public_state(db, list(changed)))
+        await record_admin_changes(
+            db, await public_state(db, list(changed)), base_url=settings.public_base_url
+        )
         snapshot = undo.of_orders(f"post {post_id} moved {action}", changed)
         return _with_undo(back(next_path, f"Post {post_id} moved {action}."), settings, snapshot)
     if action == "reset":
         before = await public_state(db, [post_id])
         await moderation.reset_moderation(db, settings, post_id, console.account_ids)
-        await emit_admin_changes(db, before)
+        await record_admin_changes(db, before, base_url=settings.public_base_url)
         return _with_undo(
             back(next_path, f"Post {post_id}: back to the rules' decisions."), settings, None
         )
-    snapshot = await _decide(db, console, [post_id], action, value)
+    snapshot = await _decide(db, settings, console, [post_id], action, value)
     label = snapshot.label if snapshot else f"post {post_id} changed"
     return _with_undo(back(next_path, label[0].upper() + label[1:] + "."), settings, snapshot)
 
@@ -215,5 +224,5 @@ async def undo_last(
     ids = [row[0] for row in snapshot.rows]
     before = await public_state(db, ids)
     await undo.restore(db, settings, snapshot, console.account_ids)
-    await emit_admin_changes(db, before)
+    await record_admin_changes(db, before, base_url=settings.public_base_url)
     return _with_undo(back(next, f"Undone: {snapshot.label}."), settings, None)

@@ -2,18 +2,27 @@
 
 With Redis, a message is acknowledged only after its task finished, so a job whose worker
 was killed is delivered again (to another worker, after the idle timeout; see stream_broker).
+
+Domains declare their tasks on Taskiq's shared broker, which sends through this one. Tasks
+find the process's container on `broker.state.container`: put there by the app's lifespan
+(in-process) or by the worker process at start-up (`cli/worker_process.py`).
 """
 
 from __future__ import annotations
 
-from taskiq import AsyncBroker, InMemoryBroker, TaskiqEvents, TaskiqState
+import importlib
+
+from taskiq import AsyncBroker, InMemoryBroker, async_shared_broker
 
 from instagram_service.settings import Broker, get_settings
+from instagram_service.worker.stream_broker import ReclaimingStreamBroker
 
+# Imported by name (not by import statement): the worker knows no domain.
 TASK_MODULES = [
     "instagram_service.sync.tasks",
     "instagram_service.accounts.tasks",
     "instagram_service.media.tasks",
+    "instagram_service.instagram_webhooks.tasks",
     "instagram_service.webhooks.tasks",
     "instagram_service.moderation.tasks",
 ]
@@ -22,8 +31,6 @@ TASK_MODULES = [
 def _make_broker() -> AsyncBroker:
     settings = get_settings()
     if settings.broker is Broker.REDIS:
-        from instagram_service.stream_broker import ReclaimingStreamBroker
-
         assert settings.redis_url is not None
         return ReclaimingStreamBroker(
             settings.redis_url,
@@ -35,31 +42,10 @@ def _make_broker() -> AsyncBroker:
 
 
 broker = _make_broker()
-
-
-@broker.on_event(TaskiqEvents.WORKER_STARTUP)
-async def _start_runtime(_state: TaskiqState) -> None:
-    from instagram_service.runtime import build_runtime, get_runtime, set_runtime
-
-    try:
-        get_runtime()  # in-process: the app already started it
-    except RuntimeError:
-        set_runtime(build_runtime(get_settings()))
-
-
-@broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
-async def _stop_runtime(_state: TaskiqState) -> None:
-    from instagram_service.runtime import get_runtime, set_runtime
-
-    if isinstance(broker, InMemoryBroker):
-        return  # the app owns the runtime
-    runtime = get_runtime()
-    set_runtime(None)
-    await runtime.aclose()
+async_shared_broker.default_broker(broker)
 
 
 def import_task_modules() -> None:
-    import importlib
-
+    """Register every domain's tasks (with the shared broker) before the broker starts."""
     for module in TASK_MODULES:
         importlib.import_module(module)

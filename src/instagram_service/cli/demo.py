@@ -17,6 +17,9 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from instagram_service.accounts.service import connect_account
+from instagram_service.apikeys.service import create_key
+from instagram_service.cli.commands import job_table, open_container, run_sync_foreground
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.errors import NotFound
 from instagram_service.models import SyncType
@@ -65,17 +68,13 @@ def demo_settings(emulator: EmulatorHandle, data_dir: Path, port: int) -> Settin
 
 async def prepare(settings: Settings, tokens: list[str]) -> str:
     """Connect the accounts, sync them with a progress bar, and return an admin key."""
-    from instagram_service.accounts.service import connect_account
-    from instagram_service.apikeys.service import create_key
-    from instagram_service.cli_async import job_table, open_runtime, run_sync_foreground
-
-    async with open_runtime(settings) as runtime:
+    async with open_container(settings) as container:
         first_run = False
         usernames = []
-        async with runtime.db.session() as session:
+        async with container.db.session() as session:
             for token in tokens:
                 account, created = await connect_account(
-                    session, runtime.client, runtime.cipher, token
+                    session, container.client, container.cipher, token
                 )
                 first_run |= created
                 usernames.append(account.username)
@@ -85,7 +84,7 @@ async def prepare(settings: Settings, tokens: list[str]) -> str:
         jobs = []
         for username in usernames:
             job = await run_sync_foreground(
-                runtime,
+                container,
                 username,
                 full=first_run,
                 sync_type=SyncType.FULL if first_run else SyncType.INCREMENTAL,
@@ -93,7 +92,7 @@ async def prepare(settings: Settings, tokens: list[str]) -> str:
             if job is not None:
                 jobs.append(job)
         console.print(job_table(jobs))
-        async with runtime.db.session() as session:
+        async with container.db.session() as session:
             await merged_feed(session, usernames)
             _key, plain = await create_key(session, name="demo admin", scope="admin")
         return plain

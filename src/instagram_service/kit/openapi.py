@@ -1,46 +1,16 @@
-"""What the admin routes share: offset pagination and the documented error responses."""
+"""The documented error responses and examples of the OpenAPI schema."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
-from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from instagram_service.deps import MAX_ID
-from instagram_service.posts.schemas import Page, next_offset
-
-T = TypeVar("T")
-PageT = TypeVar("PageT", bound=Page)
-
-# The admin lists' parameters: out of range is a 422 (offset capped so that the database
-# never sees an integer it cannot hold).
-Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]
+from pydantic.config import JsonDict
 
 
-async def paginate(
-    session: AsyncSession,
-    query: Select[T],
-    page: type[PageT],
-    item: type[BaseModel],
-    *,
-    limit: int,
-    offset: int,
-) -> PageT:
-    """One page of an ordered `select(Model)`, its rows as `item`s, with the total of all its
-    rows counted in SQL."""
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = await session.scalars(query.limit(limit).offset(offset))
-    return page(
-        items=[item.model_validate(row) for row in rows],
-        total=total or 0,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total or 0),
-    )
+def examples(*items: dict[str, Any]) -> JsonDict:
+    """A response schema's examples: `ConfigDict(json_schema_extra=examples({...}))`."""
+    return {"examples": list(items)}
 
 
 class ErrorOut(BaseModel):

@@ -1,4 +1,4 @@
-"""The sync engine's moderation seam, backed by the content filter rules."""
+"""The moderator the sync engine plugs in (`sync.ports.MODERATION`): the content filter rules."""
 
 from __future__ import annotations
 
@@ -123,8 +123,8 @@ async def load_rules(
     return RuleSet([compile_rule(row) for row in rows], defaults_from(settings, categories))
 
 
-class RulesModerationSeam:
-    """`ModerationSeam` for the sync engine: loads the active rules once per run."""
+class RulesModeration:
+    """`ModerationPort` for the sync engine: loads the active rules once per run."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -6,25 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from instagram_service.db import after_commit
-from instagram_service.deps import SettingsDep, get_session
+from instagram_service.deps import SessionDep, SettingsDep
 from instagram_service.errors import Forbidden, PayloadTooLarge, ServiceError, Unauthorized
+from instagram_service.instagram_webhooks.signature import verify_hub_signature
+from instagram_service.instagram_webhooks.store import store_event
+from instagram_service.kit.openapi import example_content
 from instagram_service.observability import WEBHOOKS_RECEIVED
-from instagram_service.routing import example_content
 from instagram_service.security import same_secret
-from instagram_service.webhooks.events import store_event
-from instagram_service.webhooks.signature import verify_hub_signature
-from instagram_service.webhooks.tasks import kick_event
+from instagram_service.worker.enqueue import enqueue_after_commit
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
-# Committed before the response is sent (FastAPI's default ends `yield` dependencies after
-# it): a 200 must mean the event is stored, or Meta would not retry a lost one.
-CommittedSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+PROCESS_TASK = "instagram_webhooks.process_event"
 
 
 @router.get(
@@ -90,13 +85,12 @@ VerifiedBody = Annotated[bytes, Depends(verified_body)]
     "/instagram",
     responses={200: example_content({"status": "received"}), 400: {}, 401: {}, 413: {}},
 )
-async def receive_event(body: VerifiedBody, session: CommittedSession) -> JSONResponse:
+async def receive_event(body: VerifiedBody, session: SessionDep) -> JSONResponse:
     """Signed event delivery: stored, answered at once, processed in the background."""
     stored = await store_event(session, body)
     if stored.error is not None:
         # Returned, not raised: the failed event is committed for inspection.
         return JSONResponse({"detail": stored.error}, status_code=400)
-    if stored.created:
-        event_id = stored.event_id
-        after_commit(session, lambda: kick_event(event_id))
+    if stored.created:  # committed before the answer: a 200 means stored (or Meta retries)
+        enqueue_after_commit(session, PROCESS_TASK, stored.event_id)
     return JSONResponse({"status": "received" if stored.created else "duplicate"})

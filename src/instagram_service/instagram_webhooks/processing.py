@@ -13,9 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from instagram_service.accounts.service import mark_needs_reauth
-from instagram_service.db import after_commit, utcnow
+from instagram_service.container import Container
+from instagram_service.db import utcnow
 from instagram_service.errors import ServiceError
 from instagram_service.instagram.errors import InstagramError, MediaNotFound, TokenInvalid
+from instagram_service.instagram_webhooks.store import Change, iter_changes
 from instagram_service.models import (
     InstagramAccount,
     InstagramPost,
@@ -25,13 +27,11 @@ from instagram_service.models import (
     WebhookEventStatus,
 )
 from instagram_service.observability import WEBHOOKS_RECEIVED, get_logger
-from instagram_service.posts.schemas import is_public
-from instagram_service.runtime import Runtime
-from instagram_service.sync.service import trigger_sync
-from instagram_service.sync.tasks import kick_job
+from instagram_service.posts.changes import record_post_transition
+from instagram_service.posts.visibility import is_public
+from instagram_service.sync import ports
+from instagram_service.sync.service import queue_sync
 from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
-from instagram_service.webhooks.emit import emit_post_transition
-from instagram_service.webhooks.events import Change, iter_changes
 
 log = get_logger(__name__)
 
@@ -51,21 +51,21 @@ class Result:
     note: str
 
 
-async def process_event(runtime: Runtime, event_id: int) -> str | None:
+async def process_event(container: Container, event_id: int) -> str | None:
     """Process a received event once; returns its final status (None: nothing to do)."""
-    async with runtime.db.session() as session:
+    async with container.db.session() as session:
         event = await session.get(WebhookEvent, event_id)
         if event is None or event.status != WebhookEventStatus.RECEIVED:
             return None
         raw = event.raw_body
     try:
         changes = iter_changes(json.loads(raw))
-        results = [await handle_change(runtime, change) for change in changes]
+        results = [await handle_change(container, change) for change in changes]
     except Exception as exc:  # recorded on the event: one bad event must not stop the queue
         log.exception("webhook event processing crashed", event_id=event_id)
         results = [Result(FAILED, f"{type(exc).__name__}: {exc}")]
     status, error = summarise(results)
-    async with runtime.db.session() as session:
+    async with container.db.session() as session:
         event = await session.get(WebhookEvent, event_id)
         if event is not None:
             event.status = status
@@ -97,10 +97,10 @@ def _media_id(change: Change) -> str | None:
     return None if raw is None else str(raw)
 
 
-async def handle_change(runtime: Runtime, change: Change) -> Result:
+async def handle_change(container: Container, change: Change) -> Result:
     if change.field not in REFRESH_FIELDS and change.field != "media":
         return Result(IGNORED, f"field {change.field!r} is not handled")
-    async with runtime.db.session() as session:
+    async with container.db.session() as session:
         account = await session.scalar(
             select(InstagramAccount).where(InstagramAccount.instagram_user_id == change.entry_id)
         )
@@ -117,58 +117,64 @@ async def handle_change(runtime: Runtime, change: Change) -> Result:
         if verb not in MEDIA_VERBS or media_id is None:
             return Result(IGNORED, f"media change without a known verb and id ({verb!r})")
         if verb == "delete":
-            return await soft_delete(runtime, account_id, media_id)
-        return await refresh_media(runtime, account_id, media_id)
-    if media_id is None or not await _have_post(runtime, media_id):
-        return await sync_account(runtime, account_id, f"{change.field} on a media we do not have")
-    return await refresh_media(runtime, account_id, media_id)
+            return await soft_delete(container, account_id, media_id)
+        return await refresh_media(container, account_id, media_id)
+    if media_id is None or not await _have_post(container, media_id):
+        return await sync_account(
+            container, account_id, f"{change.field} on a media we do not have"
+        )
+    return await refresh_media(container, account_id, media_id)
 
 
-async def _have_post(runtime: Runtime, media_id: str) -> bool:
-    async with runtime.db.session() as session:
+async def _have_post(container: Container, media_id: str) -> bool:
+    async with container.db.session() as session:
         query = select(InstagramPost.id).where(InstagramPost.instagram_id == media_id)
         return await session.scalar(query) is not None
 
 
-async def refresh_media(runtime: Runtime, account_id: int, media_id: str) -> Result:
+async def refresh_media(container: Container, account_id: int, media_id: str) -> Result:
     """Fetch the media (counts, links, caption) and upsert it as a sync would."""
-    async with runtime.db.session() as session:
+    async with container.db.session() as session:
         account = await session.get(InstagramAccount, account_id)
         assert account is not None
-        token = runtime.cipher.decrypt(account.access_token_encrypted)
+        token = container.cipher.decrypt(account.access_token_encrypted)
     try:
-        media = await runtime.client.get_media(token, media_id)
+        media = await container.client.get_media(token, media_id)
     except MediaNotFound:
-        return await soft_delete(runtime, account_id, media_id, gone=True)
+        return await soft_delete(container, account_id, media_id, gone=True)
     except TokenInvalid as exc:
-        await _needs_reauth(runtime, account_id, exc.reason)
+        await _needs_reauth(container, account_id, exc.reason)
         return Result(FAILED, f"token invalid, the account must be reconnected: {exc}")
     except InstagramError as exc:
         return Result(FAILED, str(exc))
-    async with runtime.db.session() as session:
+    async with container.db.session() as session:
         account = await session.get(InstagramAccount, account_id)
         assert account is not None
-        moderator = await runtime.moderation.prepare(session)
+        moderator = await container.get(ports.MODERATION).prepare(session)
         existing = (await load_posts(session, [media.id])).get(media.id)
         was_public = existing is not None and is_public(existing)
         outcome, post = upsert_post(session, account, media, existing, moderator)
         await session.flush()
         post_id, pending = post.id, post.media_status == MediaStatus.PENDING
     if pending:
-        await runtime.media.process_posts(account, token, [post_id])
-    async with runtime.db.session() as session:
+        await container.get(ports.MEDIA).process_posts(account, token, [post_id])
+    async with container.db.session() as session:
         query = select(InstagramPost).options(selectinload(InstagramPost.children))
         post = (await session.scalars(query.where(InstagramPost.id == post_id))).one()
-        await emit_post_transition(
-            session, post, was_public=was_public, changed=outcome is not Outcome.UNCHANGED
+        await record_post_transition(
+            session,
+            post,
+            was_public=was_public,
+            changed=outcome is not Outcome.UNCHANGED,
+            base_url=container.settings.public_base_url,
         )
     return Result(PROCESSED, f"media {media_id} {outcome.value}")
 
 
 async def soft_delete(
-    runtime: Runtime, account_id: int, media_id: str, *, gone: bool = False
+    container: Container, account_id: int, media_id: str, *, gone: bool = False
 ) -> Result:
-    async with runtime.db.session() as session:
+    async with container.db.session() as session:
         post = await session.scalar(
             select(InstagramPost)
             .where(InstagramPost.instagram_id == media_id)
@@ -182,31 +188,35 @@ async def soft_delete(
             return Result(PROCESSED, f"media {media_id} was already deleted")
         was_public = is_public(post)
         post.deleted_at = utcnow()
-        await emit_post_transition(session, post, was_public=was_public, changed=True)
+        await record_post_transition(
+            session,
+            post,
+            was_public=was_public,
+            changed=True,
+            base_url=container.settings.public_base_url,
+        )
     why = "gone from Instagram" if gone else "deleted"
     return Result(PROCESSED, f"media {media_id} {why}: soft-deleted")
 
 
-async def sync_account(runtime: Runtime, account_id: int, why: str) -> Result:
+async def sync_account(container: Container, account_id: int, why: str) -> Result:
     """We cannot refresh what we do not have: an incremental sync picks it up."""
-    async with runtime.db.session() as session:
+    async with container.db.session() as session:
         account = await session.get(InstagramAccount, account_id)
         assert account is not None
         try:
-            job, created = await trigger_sync(
+            job, created = await queue_sync(
                 session, account, SyncType.INCREMENTAL, trigger="webhook"
             )
         except ServiceError as exc:
             return Result(IGNORED, f"{why}; no sync: {exc.message}")
         job_id = job.id
-        if created:
-            after_commit(session, lambda: kick_job(job_id))
     state = "queued" if created else "already active"
     return Result(PROCESSED, f"{why}: incremental sync {job_id} {state}")
 
 
-async def _needs_reauth(runtime: Runtime, account_id: int, reason: str) -> None:
-    async with runtime.db.session() as session:
+async def _needs_reauth(container: Container, account_id: int, reason: str) -> None:
+    async with container.db.session() as session:
         account = await session.get(InstagramAccount, account_id)
         if account is not None and not account.needs_reauth:
             await mark_needs_reauth(session, account, reason)

@@ -1,4 +1,4 @@
-"""The async bodies of CLI commands (cli.py keeps only argument parsing and printing)."""
+"""The async bodies of CLI commands (app.py keeps only argument parsing and printing)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from rich.table import Table
 
 from instagram_service.accounts import service as accounts
 from instagram_service.apikeys import service as keys
+from instagram_service.container import Container
 from instagram_service.migrate import upgrade
 from instagram_service.models import InstagramAccount, SyncJob, SyncType
 from instagram_service.moderation.rerun import RerunResult, rerun_moderation
-from instagram_service.runtime import Runtime, build_runtime
 from instagram_service.settings import Settings
 from instagram_service.sync import service as sync
 from instagram_service.sync.engine import Progress as SyncProgress
-from instagram_service.sync.engine import run_sync_job
+from instagram_service.sync.engine import SyncContext, run_sync_job
+from instagram_service.wiring import build_wired
 
 console = Console()
 if not console.is_terminal:  # logs and CI: wide enough for the job table
@@ -26,36 +27,38 @@ if not console.is_terminal:  # logs and CI: wide enough for the job table
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    runtime = build_runtime(settings)
-    if runtime.db.is_sqlite:
+async def open_container(settings: Settings) -> AsyncIterator[Container]:
+    container = build_wired(settings)
+    if container.db.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        await upgrade(runtime.db.engine)
+        await upgrade(container.db.engine)
     try:
-        yield runtime
+        yield container
     finally:
-        await runtime.aclose()
+        await container.aclose()
 
 
 async def add_account(settings: Settings, token: str) -> InstagramAccount:
-    async with open_runtime(settings) as runtime, runtime.db.session() as session:
-        account, _ = await accounts.connect_account(session, runtime.client, runtime.cipher, token)
+    async with open_container(settings) as container, container.db.session() as session:
+        account, _ = await accounts.connect_account(
+            session, container.client, container.cipher, token
+        )
         return account
 
 
 async def list_accounts(settings: Settings) -> list[InstagramAccount]:
-    async with open_runtime(settings) as runtime, runtime.db.session() as session:
+    async with open_container(settings) as container, container.db.session() as session:
         return list(await accounts.list_accounts(session))
 
 
 async def create_key(settings: Settings, name: str, scope: str) -> str:
-    async with open_runtime(settings) as runtime, runtime.db.session() as session:
+    async with open_container(settings) as container, container.db.session() as session:
         _key, plain = await keys.create_key(session, name=name, scope=scope)
         return plain
 
 
 async def list_keys(settings: Settings) -> Table:
-    async with open_runtime(settings) as runtime, runtime.db.session() as session:
+    async with open_container(settings) as container, container.db.session() as session:
         table = Table("id", "name", "scope", "prefix", "created", "revoked")
         for key in await keys.list_keys(session):
             revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else ""
@@ -66,16 +69,16 @@ async def list_keys(settings: Settings) -> Table:
 
 
 async def revoke_key(settings: Settings, key_id: int) -> None:
-    async with open_runtime(settings) as runtime, runtime.db.session() as session:
+    async with open_container(settings) as container, container.db.session() as session:
         await keys.revoke_key(session, key_id)
 
 
 async def run_sync_foreground(
-    runtime: Runtime, account_ref: str, full: bool, *, sync_type: SyncType = SyncType.MANUAL
+    container: Container, account_ref: str, full: bool, *, sync_type: SyncType = SyncType.MANUAL
 ) -> SyncJob | None:
     """Run one sync in this process with a progress bar; returns the finished job."""
-    async with runtime.db.session() as session:
-        account = await sync.get_account(session, account_ref)
+    async with container.db.session() as session:
+        account = await accounts.get_account(session, account_ref)
         job, created = await sync.trigger_sync(session, account, sync_type, full=full)
         job_id, username, expected = job.id, account.username, account.media_count
     if not created:
@@ -95,7 +98,7 @@ async def run_sync_foreground(
             bar.update(task, completed=p.posts, pages=p.pages, images=p.images)
 
         progress = SyncProgress(on_post=on_change, on_page=on_change)
-        finished = await run_sync_job(runtime.sync_context(progress), job_id)
+        finished = await run_sync_job(SyncContext.of(container, progress), job_id)
         bar.update(task, total=progress.posts or 1, completed=progress.posts)
     return finished
 
@@ -117,18 +120,18 @@ def job_table(jobs: list[SyncJob]) -> Table:
 
 
 async def sync_account(settings: Settings, account_ref: str, full: bool) -> SyncJob | None:
-    async with open_runtime(settings) as runtime:
-        return await run_sync_foreground(runtime, account_ref, full)
+    async with open_container(settings) as container:
+        return await run_sync_foreground(container, account_ref, full)
 
 
 async def recent_jobs(settings: Settings, limit: int) -> list[SyncJob]:
-    async with open_runtime(settings) as runtime, runtime.db.session() as session:
+    async with open_container(settings) as container, container.db.session() as session:
         jobs, _ = await sync.list_jobs(session, limit=limit)
         return list(jobs)
 
 
 async def rerun_moderation_with_bar(settings: Settings) -> RerunResult:
-    async with open_runtime(settings) as runtime:
+    async with open_container(settings) as container:
         columns = (
             TextColumn("moderation"),
             BarColumn(),
@@ -140,4 +143,4 @@ async def rerun_moderation_with_bar(settings: Settings) -> RerunResult:
             def on_progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            return await rerun_moderation(runtime.db, settings, progress=on_progress)
+            return await rerun_moderation(container.db, settings, progress=on_progress)

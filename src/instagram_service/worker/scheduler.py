@@ -8,25 +8,26 @@ from collections.abc import AsyncIterator
 
 from instagram_service.observability import get_logger
 from instagram_service.settings import Settings
+from instagram_service.worker.broker import broker
+from instagram_service.worker.enqueue import enqueue
 
 log = get_logger(__name__)
 
+EVERY_TICK = ("sync.scheduler_tick", "webhooks.sweep", "instagram_webhooks.sweep")
+HOURLY = ("accounts.refresh_tokens", "media.cleanup")  # each refreshes/removes only what is due
+
 
 async def scheduler_loop(interval_s: float) -> None:
-    """Kick `scheduler_tick` (and the token refresh) through the broker, forever."""
-    from instagram_service.accounts.tasks import refresh_tokens
-    from instagram_service.media.tasks import cleanup
-    from instagram_service.sync.tasks import scheduler_tick
-    from instagram_service.webhooks.tasks import sweep
-
+    """Send the due-work tasks through the broker, forever: syncs that are due, webhook
+    retries and lost deliveries or events, and every hour the token refresh and the cleanup."""
     ticks = 0
     while True:
         try:
-            await scheduler_tick.kiq()
-            await sweep.kiq()  # webhook retries that are due, lost deliveries and events
+            for task_name in EVERY_TICK:
+                await enqueue(task_name)
             if ticks % max(1, int(3600 / interval_s)) == 0:
-                await refresh_tokens.kiq()  # hourly check; refreshes only what is due
-                await cleanup.kiq()
+                for task_name in HOURLY:
+                    await enqueue(task_name)
         except Exception as exc:  # a broker hiccup must not end the loop
             log.warning("scheduler tick failed", error=str(exc))
         ticks += 1
@@ -45,10 +46,7 @@ async def background_scheduler(interval_s: float) -> AsyncIterator[asyncio.Task[
 
 
 async def run_scheduler_process(settings: Settings) -> None:
-    """`instagram-service scheduler`: sends the ticks to the Redis queue for the workers."""
-    from instagram_service.worker import broker, import_task_modules
-
-    import_task_modules()
+    """`instagram-service scheduler`: sends the ticks (by task name) to the Redis queue."""
     await broker.startup()
     log.info("scheduler started", interval_s=settings.scheduler_interval_s)
     try:

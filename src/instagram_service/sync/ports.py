@@ -1,4 +1,4 @@
-"""The sync engine's seams: moderation and media are plugged in here, not imported."""
+"""What the sync engine plugs in, not imports: moderation and media (see `container.Slot`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from instagram_service.container import Slot
 from instagram_service.models import InstagramAccount, InstagramPost
 
 
@@ -16,7 +17,7 @@ class Moderator(Protocol):
         """Set the automatic moderation fields of `post` (never those in post.manual_fields)."""
 
 
-class ModerationSeam(Protocol):
+class ModerationPort(Protocol):
     async def prepare(self, session: AsyncSession) -> Moderator:
         """Load what a run needs (the active rules) once, and return the moderator."""
 
@@ -27,7 +28,7 @@ class MediaOutcome:
     failed_post_ids: list[int] = field(default_factory=list)
 
 
-class MediaSeam(Protocol):
+class MediaPort(Protocol):
     async def process_posts(
         self, account: InstagramAccount, token: str, post_ids: Sequence[int]
     ) -> MediaOutcome:
@@ -43,15 +44,19 @@ class DefaultModerator:
             post.moderation_reason = {**post.moderation_reason, "approval": "default: approve"}
 
 
-class DefaultModerationSeam:
+class DefaultModeration:
     async def prepare(self, session: AsyncSession) -> Moderator:
         return DefaultModerator()
 
 
-class NoMediaSeam:
+class NoMedia:
     """Keeps posts with their Instagram URLs only (no local files)."""
 
     async def process_posts(
         self, account: InstagramAccount, token: str, post_ids: Sequence[int]
     ) -> MediaOutcome:
         return MediaOutcome()
+
+
+MODERATION: Slot[ModerationPort] = Slot("sync.moderation", DefaultModeration)
+MEDIA: Slot[MediaPort] = Slot("sync.media", NoMedia)

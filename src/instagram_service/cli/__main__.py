@@ -1,0 +1,3 @@
+from instagram_service.cli.app import app
+
+app()

@@ -1,0 +1,1 @@
+"""The outbox of outgoing events: producers record them in their own transaction."""

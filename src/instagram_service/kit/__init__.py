@@ -1,0 +1,1 @@
+"""What every domain's routes share and that knows no domain: pagination, OpenAPI docs."""

@@ -1,0 +1,41 @@
+"""Sending tasks by name, after the commit: services never import a tasks module.
+
+A task gets ids, not objects. `enqueue_after_commit` sends it once the owner of the session
+has committed, so a rolled-back change queues nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from taskiq.kicker import AsyncKicker
+
+from instagram_service.db import after_commit
+from instagram_service.observability import get_logger
+from instagram_service.worker.broker import broker
+
+log = get_logger(__name__)
+
+TaskArg = int | str
+
+
+async def enqueue(task_name: str, *args: TaskArg) -> None:
+    kicker: AsyncKicker[..., object] = AsyncKicker(task_name=task_name, broker=broker, labels={})
+    await kicker.kiq(*args)
+
+
+async def enqueue_or_log(task_name: str, *args: TaskArg) -> None:
+    """For work whose row is stored already: a failed send is logged, and a sweep finds it."""
+    try:
+        await enqueue(task_name, *args)
+    except Exception as exc:
+        log.warning("could not queue task; the sweep finds it again", task=task_name, args=args,
+                    error=str(exc))  # fmt: skip
+
+
+def enqueue_after_commit(
+    session: AsyncSession, task_name: str, *args: TaskArg, swept: bool = True
+) -> None:
+    """Send `task_name(*args)` once the session commits. `swept`: a sweep finds the work again
+    if the send fails (it is logged, not raised)."""
+    send = enqueue_or_log if swept else enqueue
+    after_commit(session, lambda: send(task_name, *args))
