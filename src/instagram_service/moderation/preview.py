@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from instagram_service.models import ContentFilter, InstagramPost
-from instagram_service.moderation.seam import RulesModerator, load_rules
+from instagram_service.moderation.moderator import RulesModerator, load_rules
 from instagram_service.settings import Settings
 
 

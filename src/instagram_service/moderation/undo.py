@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from instagram_service.models import InstagramPost
-from instagram_service.moderation.seam import REASON_KEYS, RulesModerator, load_rules
+from instagram_service.moderation.moderator import REASON_KEYS, RulesModerator, load_rules
 from instagram_service.settings import Settings
 
 FIELDS = ("is_approved", "is_featured", "gallery_category", "display_order", "alt_text")
