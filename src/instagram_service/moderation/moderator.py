@@ -119,7 +119,8 @@ async def load_rules(
         rows = [row for row in rows if replace.id is None or row.id != replace.id]
         if replace.is_active:
             rows.append(replace)
-    categories = frozenset(await session.scalars(select(Category.name)))
+    # Never empty once migrated ('general' cannot be deleted); empty: not managed here.
+    categories = frozenset(await session.scalars(select(Category.name))) or None
     return RuleSet([compile_rule(row) for row in rows], defaults_from(settings, categories))
 
 
