@@ -32,4 +32,10 @@ class CategoryOut(BaseModel):
 
 
 class CategoryList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"items": [{"id": 1, "name": "before_after", "posts": 12, "rules": 0}]}
+        )
+    )
+
     items: list[CategoryOut]
