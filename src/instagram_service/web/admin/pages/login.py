@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from instagram_service.apikeys.service import find_active_key
+from instagram_service.db import utcnow
 from instagram_service.deps import SessionDep, SettingsDep
 from instagram_service.errors import Forbidden
 from instagram_service.web.admin import csrf
@@ -59,6 +60,7 @@ async def login(
         )  # fmt: skip
         write_session(response, request, settings, fresh)
         return response
+    key.last_used_at = utcnow()
     # A new token at login: one seen before logging in is worth nothing afterwards.
     redirect = RedirectResponse(safe_next(next), status_code=303)
     write_session(redirect, request, settings, new_session(key.id))
