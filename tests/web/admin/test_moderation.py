@@ -107,8 +107,15 @@ async def test_reorder_with_the_keyboard_and_by_drag_and_drop(
 async def test_edit_alt_text(page: Page, site: Site, keys: Keys) -> None:
     await reset_all(site)
     post_id = (await gallery_ids(site))[0]
+    async with site.db.session() as session:
+        post = await session.get(InstagramPost, post_id)
+        assert post is not None
+        post.alt_text = None  # as Instagram leaves most posts
     await login(page, site, keys.admin, "/admin/moderation?status=approved")
     card = page.locator(f"#post-{post_id}")
+    note = page.locator(f"#alt-note-{post_id}")
+    assert "generated" in (await note.text_content() or "")
+    assert await card.get_by_label("Alt text").input_value() == ""  # the generated one is a hint
     await card.get_by_label("Alt text").fill("A glazed blue mug on a wooden table")
     async with page.expect_navigation():
         await card.get_by_label("Alt text").press("Enter")
