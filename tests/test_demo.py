@@ -107,6 +107,9 @@ def test_demo_runs_stops_and_reuses_its_data(tmp_path: Path) -> None:
     first = demo.output()
     assert "running a full sync" in first
     assert "demo stopped" in first
+    # For a person at 80 columns: the demo's own lines only, none wider.
+    assert "[info" not in first
+    assert not [line for line in first.splitlines() if len(line) > 80]
 
     with running_demo(data_dir, tmp_path / "second.log") as demo:
         again = wait_for_gallery(demo)

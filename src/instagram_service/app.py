@@ -6,20 +6,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette_compress import CompressMiddleware
 from taskiq import InMemoryBroker
+from taskiq.exceptions import SendTaskError
 
 from instagram_service import __version__
 from instagram_service.accounts.routes import router as accounts_router
 from instagram_service.apikeys.routes import router as keys_router
+from instagram_service.body_limit import BodyLimitMiddleware
 from instagram_service.categories.routes import router as categories_router
 from instagram_service.db import Database
+from instagram_service.dependencies_check import one_line
 from instagram_service.errors import ServiceError
 from instagram_service.feeds.routes import router as feeds_router
 from instagram_service.health import router as health_router
+from instagram_service.instagram_webhooks.routes import INSTAGRAM_WEBHOOK_PATH
 from instagram_service.instagram_webhooks.routes import router as instagram_webhooks_router
 from instagram_service.media.routes import router as images_router
 from instagram_service.migrate import upgrade
@@ -29,6 +38,7 @@ from instagram_service.posts.routes import admin as posts_router
 from instagram_service.posts.routes import public as gallery_router
 from instagram_service.settings import Settings, get_settings
 from instagram_service.sync.routes import router as sync_router
+from instagram_service.validation import validation_error_handler
 from instagram_service.web.admin.routes import error_page as console_error_page
 from instagram_service.web.admin.routes import is_console
 from instagram_service.web.admin.routes import mount as mount_console
@@ -55,6 +65,15 @@ async def service_error_handler(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
 
+async def dependency_down_handler(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL or Redis unreachable: 503 with the reason, one log line, no traceback."""
+    which = "redis" if isinstance(exc, RedisError | SendTaskError) else "database"
+    cause = exc.__cause__ if isinstance(exc, SendTaskError) and exc.__cause__ else exc
+    detail = f"{which} unavailable: {one_line(cause)}"
+    log.warning("request failed: a dependency is down", path=request.url.path, error=detail)
+    return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -77,7 +96,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         log.info("service started", database=container.db.engine.dialect.name, scheduler=embedded)
         try:
             if embedded:
-                async with background_scheduler(settings.scheduler_interval_s):
+                async with background_scheduler(settings.scheduler_interval_s, container.db):
                     yield
             else:
                 yield
@@ -86,7 +105,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             broker.state.container = previous
             await container.aclose()
 
-    configure_logging()
+    configure_logging(settings.log_level)
     # The API docs' Swagger UI comes from the installed fastapi-offline package, not a CDN.
     app = FastAPIOffline(
         title="instagram-service",
@@ -98,6 +117,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.db = database  # usable without the lifespan (tests on an ASGI transport)
     app.add_exception_handler(ServiceError, service_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    down_errors = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
+    for down in (*down_errors, RedisConnectionError, RedisTimeoutError, SendTaskError):
+        app.add_exception_handler(down, dependency_down_handler)
+    # Innermost of the three: its 413s and 422s get the CORS headers and a request id.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        own_caps={INSTAGRAM_WEBHOOK_PATH: settings.webhook_max_body_bytes},
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from instagram_service.apikeys.auth import ReadKey
-from instagram_service.deps import DatabaseDep
+from instagram_service.dependencies_check import database_down, one_line, redis_down
+from instagram_service.deps import DatabaseDep, SettingsDep
 from instagram_service.kit.openapi import ADMIN_ERRORS, example_content
 from instagram_service.migrate import current_revision, head_revision
 
@@ -24,27 +24,46 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     responses={
-        200: example_content({"status": "ready", "revision": "0002"}),
+        200: example_content({"status": "ready", "revision": "0002", "down": {}}),
         503: {
             "description": "Database unreachable or not migrated",
-            **example_content({"status": "not ready", "detail": "database unreachable: ..."}),
+            **example_content(
+                {
+                    "status": "not ready",
+                    "detail": "database unreachable: ...",
+                    "down": {"database": "database unreachable: ..."},
+                }
+            ),
         },
     },
 )
-async def readyz(db: DatabaseDep) -> JSONResponse:
-    """The database answers and its schema is at the newest migration."""
+async def readyz(db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
+    """The database answers at the newest migration. Redis down is reported, not fatal:
+    the gallery is still served (status "degraded"), only syncs and queued work wait."""
+    down: dict[str, str] = {}
+    redis = await redis_down(settings.redis_url)
+    if redis is not None:
+        down["redis"] = redis
+    database = await database_down(db.engine)
+    if database is not None:
+        down["database"] = database
+        return _not_ready(database, down)
     try:
-        async with db.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
         current = await current_revision(db.engine)
     except Exception as exc:  # any driver error means not ready; say which
-        message = f"database unreachable: {type(exc).__name__}: {exc}".splitlines()[0]
-        return JSONResponse({"status": "not ready", "detail": message[:500]}, status_code=503)
+        return _not_ready(f"database unreachable: {one_line(exc)}", down)
     head = head_revision()
     if current != head:
-        detail = f"database schema at revision {current}, expected {head}: run migrate"
-        return JSONResponse({"status": "not ready", "detail": detail}, status_code=503)
-    return JSONResponse({"status": "ready", "revision": current})
+        return _not_ready(
+            f"database schema at revision {current}, expected {head}: run migrate", down
+        )
+    status = "degraded" if down else "ready"
+    return JSONResponse({"status": status, "revision": current, "down": down})
+
+
+def _not_ready(detail: str, down: dict[str, str]) -> JSONResponse:
+    body = {"status": "not ready", "detail": detail[:500], "down": down}
+    return JSONResponse(body, status_code=503)
 
 
 @router.get(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import time
 from contextvars import ContextVar
 from typing import Any
@@ -21,6 +22,18 @@ SYNC_JOBS = Counter("igs_sync_jobs_total", "Sync jobs finished", ["status"])
 POSTS_SYNCED = Counter("igs_posts_synced_total", "Posts processed by syncs", ["outcome"])
 IMAGES_PROCESSED = Counter("igs_images_processed_total", "Images processed", ["outcome"])
 WEBHOOKS_RECEIVED = Counter("igs_webhooks_received_total", "Incoming webhooks", ["outcome"])
+SYNC_JOB_SECONDS = Histogram(
+    "igs_sync_job_seconds",
+    "Sync job duration, from start (or takeover) to its end",
+    ["type", "status"],
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600),
+)
+TASK_SECONDS = Histogram(
+    "igs_task_seconds", "Task duration in a worker", ["task", "outcome"],
+    buckets=(0.05, 0.25, 1, 5, 15, 60, 300, 1200),
+)  # fmt: skip
+for _status in ("COMPLETED", "FAILED"):
+    SYNC_JOBS.labels(_status)  # present from the first scrape, at 0
 
 _TOKEN_RE = re.compile(r"(access_token|client_secret|token)=([^&\s\"']+)", re.IGNORECASE)
 
@@ -39,6 +52,45 @@ def _redact_processor(
     return event_dict
 
 
+def _exception_summary(exc_info: Any) -> str | None:
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    if isinstance(exc_info, BaseException):
+        exc = exc_info
+    elif isinstance(exc_info, tuple) and len(exc_info) == 3 and exc_info[1] is not None:
+        exc = exc_info[1]
+    else:
+        return None
+    detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+class _OneLineErrors(logging.Filter):
+    """Below DEBUG, a logged exception becomes `message: ExcType: first line`, no traceback:
+    an operator reads one line per failure (libraries such as taskiq log with exc_info)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not logging.getLogger().isEnabledFor(logging.DEBUG):
+            summary = _exception_summary(record.exc_info)
+            if summary:
+                record.msg = f"{record.getMessage()}: {summary}"
+                record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _one_line_exceptions(
+    _logger: object, _name: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info and logging.getLogger().isEnabledFor(logging.DEBUG):
+        event_dict["exc_info"] = exc_info  # debug: the whole traceback
+    elif exc_info:
+        event_dict.setdefault("error", _exception_summary(exc_info))
+    return event_dict
+
+
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
@@ -50,13 +102,21 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact_processor,
+            _one_line_exceptions,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=level, format="%(message)s")
+    root = logging.getLogger()
+    if not root.handlers:  # not under a test runner or a host that configured logging
+        logging.basicConfig(level=level, format="%(message)s")
+    for handler in root.handlers:
+        if type(handler) is logging.StreamHandler and not any(
+            isinstance(f, _OneLineErrors) for f in handler.filters
+        ):
+            handler.addFilter(_OneLineErrors())
     for noisy in ("taskiq", "alembic", "httpx"):  # one line per task, migration, request
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

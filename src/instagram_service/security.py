@@ -25,7 +25,8 @@ class TokenCipher:
         if not keys:
             raise EncryptionNotConfigured(
                 "IGS_TOKEN_KEYS is empty: set at least one Fernet key "
-                "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())')"
+                "(python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
             )
         try:
             self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])

@@ -40,6 +40,11 @@ class Broker(StrEnum):
     REDIS = "redis"
 
 
+class StorageKind(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
 class ApiFlavour(StrEnum):
     INSTAGRAM_LOGIN = "instagram"
     FACEBOOK_LOGIN = "facebook"
@@ -58,6 +63,18 @@ class Settings(BaseSettings):
     broker: Broker = Field(Broker.INPROCESS, description="Task broker: inprocess or redis.")
     task_queue: str = Field("igs:tasks", description="Redis stream of the task queue.")
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address that workers and the scheduler serve metrics on."
+    )
+    metrics_port: int = Field(
+        9100, ge=0, le=65535, description="Their metrics/probe port (worker N: +N); 0: none."
+    )
+    log_level: str = Field(
+        "INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="DEBUG adds tracebacks."
+    )
+    redis_retry_max_s: float = Field(
+        30.0, gt=0, description="Cap of the backoff while Redis is unreachable."
+    )
 
     # Instagram API
     api_flavour: ApiFlavour = Field(
@@ -128,6 +145,9 @@ class Settings(BaseSettings):
     video_max_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Video byte cap.")
     image_max_pixels: int = Field(50_000_000, gt=0, description="Pillow pixel limit.")
     image_workers: int = Field(2, ge=1, le=32, description="Processes for image encoding.")
+    image_worker_nice: int = Field(
+        10, ge=0, le=19, description="Niceness of image processes: the API's requests go first."
+    )
     webp_quality: int = Field(85, ge=1, le=100, description="WebP quality.")
     webp_method: int = Field(1, ge=0, le=6, description="WebP method (0 fastest, 6 smallest).")
     avif_enabled: bool = Field(False, description="Also write AVIF variants.")
@@ -138,6 +158,22 @@ class Settings(BaseSettings):
     media_retention_days: int = Field(30, ge=0, description="Days to keep deleted posts' files.")
     media_accel_redirect_prefix: str | None = Field(
         None, description="X-Accel-Redirect prefix for nginx (scaled mode)."
+    )
+    storage: StorageKind = Field(
+        StorageKind.LOCAL, description="Where media files live: local (IGS_MEDIA_DIR) or s3."
+    )
+    s3_bucket: str | None = Field(None, description="S3 bucket (needed with IGS_STORAGE=s3).")
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 endpoint for MinIO, R2, B2...; default: AWS for the region."
+    )
+    s3_region: str | None = Field(None, description="S3 region; default: AWS_REGION or us-east-1.")
+    s3_prefix: str = Field("", description="Key prefix inside the bucket (a folder name).")
+    s3_access_key_id: str | None = Field(
+        None, description="S3 key id; default: the AWS environment or ~/.aws/credentials."
+    )
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key.")
+    media_public_url: str = Field(
+        "", description="Public base URL of the media (CDN or bucket); else served by the API."
     )
 
     # Sync defaults
@@ -183,6 +219,9 @@ class Settings(BaseSettings):
     )
 
     # HTTP API
+    max_body_bytes: int = Field(
+        256 * 1024, gt=0, description="Request body cap (the Instagram webhook has its own)."
+    )
     gallery_cache_seconds: int = Field(30, ge=0, description="Gallery Cache-Control max-age.")
     public_base_url: str = Field("", description="Absolute base for image URLs (else relative).")
 
@@ -230,6 +269,10 @@ class Settings(BaseSettings):
             self.media_dir = self.data_dir / "media"
         if self.broker is Broker.REDIS and not self.redis_url:
             raise ValueError("IGS_BROKER=redis needs IGS_REDIS_URL")
+        if self.storage is StorageKind.S3 and not self.s3_bucket:
+            raise ValueError("IGS_STORAGE=s3 needs IGS_S3_BUCKET")
+        self.s3_prefix = self.s3_prefix.strip("/")
+        self.media_public_url = self.media_public_url.rstrip("/")
         return self
 
     @property

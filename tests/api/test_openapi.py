@@ -61,7 +61,7 @@ PUBLIC = {
     "/healthz",
     "/readyz",
     "/api/v1/webhooks/instagram",  # signed by Instagram instead
-    "/api/v1/accounts/callback",  # Instagram's redirect; checked by its signed state
+    "/api/v1/accounts/callback",  # Instagram's redirect; checked by its single-use state
 }
 
 

@@ -66,6 +66,38 @@ async def test_stop_and_usage_expiry() -> None:
     assert (await limiter.usage("acct")).pct == 0
 
 
+BLOCKED_HEADERS = {
+    "X-Business-Use-Case-Usage": '{"1784": [{"type": "instagram", "call_count": 100,'
+    ' "total_cputime": 20, "total_time": 30, "estimated_time_to_regain_access": 2}]}'
+}
+
+
+async def test_the_budget_reopens_at_the_time_instagram_names() -> None:
+    """A code-4 block with a 2-minute regain time: calls go again after 2 minutes, not after
+    the 300 s the 100 % reading would otherwise be trusted for."""
+    clock = Clock()
+    limiter = RateLimiter(MemoryLimitStore(clock), usage_ttl_s=300, clock=clock, sleep=Sleeps())
+    assert await limiter.record_headers("acct", BLOCKED_HEADERS) == 100
+    assert await limiter.record_rate_limited("acct", 120.0) == pytest.approx(120)
+    with pytest.raises(RateLimited) as caught:
+        await limiter.acquire("acct", "GET /me")
+    assert caught.value.retry_after_s == pytest.approx(120)
+    clock.now += 121
+    await limiter.acquire("acct", "GET /me")
+    assert (await limiter.usage("acct")).pct == 0
+
+
+async def test_a_full_reading_without_a_block_waits_for_its_regain_time() -> None:
+    clock = Clock()
+    limiter = RateLimiter(MemoryLimitStore(clock), usage_ttl_s=300, clock=clock, sleep=Sleeps())
+    await limiter.record_headers("acct", BLOCKED_HEADERS)
+    with pytest.raises(RateLimited) as caught:
+        await limiter.acquire("acct", "GET /me")
+    assert caught.value.retry_after_s == pytest.approx(120)
+    clock.now += 121
+    await limiter.acquire("acct", "GET /me")
+
+
 async def test_backoff_without_retry_time_grows_and_ends() -> None:
     clock = Clock()
     limiter = RateLimiter(

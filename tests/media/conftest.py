@@ -1,14 +1,18 @@
-"""Fixtures of the media tests: the shared image files and small image helpers."""
+"""Fixtures of the media tests: the shared image files, small image helpers, an S3 server."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from pydantic import SecretStr
 
+from instagram_service.settings import Settings, StorageKind
+from tests.media.s3_server import create_bucket, moto_server
 from tests.shared_fixtures import SHARED_FIXTURES
 
 FIXTURES = SHARED_FIXTURES / "images"
@@ -19,6 +23,28 @@ def images_dir() -> Path:
     if not FIXTURES.is_dir():
         pytest.skip(f"image fixtures not found at {FIXTURES}")
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_settings(settings: Settings, s3_endpoint: str) -> Settings:
+    """The test settings on a fresh bucket of the loopback S3 server."""
+    return settings.model_copy(
+        update={
+            "storage": StorageKind.S3,
+            "s3_bucket": create_bucket(s3_endpoint),
+            "s3_endpoint_url": s3_endpoint,
+            "s3_region": "us-east-1",
+            "s3_prefix": "media",
+            "s3_access_key_id": "testing",
+            "s3_secret_access_key": SecretStr("testing"),
+        }
+    )
 
 
 def fixture_bytes(relative: str) -> bytes:

@@ -96,8 +96,9 @@ async def test_filter_crud(client: httpx.AsyncClient, keys: Keys) -> None:
     created = await client.post("/api/v1/filters", json=body, headers=admin)
     assert created.status_code == 201, created.text
     out = created.json()
-    assert out["blacklist_hashtags"] == ["#cheap", "#café"]
+    assert out["hashtag_blacklist"] == ["#cheap", "#café"]  # returned under the seed's name
     assert (out["priority"], out["is_active"], out["category"]) == (100, True, "tutorial")
+    assert out["auto_categorize"] == "tutorial"
     url = f"/api/v1/filters/{out['id']}"
 
     got = await client.get(url, headers=keys["read"])
@@ -111,6 +112,54 @@ async def test_filter_crud(client: httpx.AsyncClient, keys: Keys) -> None:
     missing = await client.get(url, headers=admin)
     assert missing.status_code == 404
     assert missing.json() == {"detail": f"content filter {out['id']} not found"}
+
+
+SEED_FILTER = {
+    "name": "no art",
+    "hashtag_blacklist": ["#Spam"],
+    "hashtag_whitelist": ["#ours"],
+    "content_keywords": ["art"],
+    "min_likes": 5,
+    "min_engagement_rate": 0.5,
+    "auto_approve": True,
+    "auto_feature": False,
+    "auto_categorize": "portfolio",
+}
+
+
+async def test_filters_speak_the_seeds_field_names(
+    client: httpx.AsyncClient, keys: Keys, clean_db: Database
+) -> None:
+    admin = keys["admin"]
+    short = await client.post(
+        "/api/v1/filters", json={"name": "no art", "content_keywords": ["art"]}, headers=admin
+    )
+    assert short.status_code == 201, short.text
+    assert short.json()["content_keywords"] == ["art"]
+    assert short.json()["auto_categorize"] is None
+    created = await client.post("/api/v1/filters", json=SEED_FILTER, headers=admin)
+    assert created.status_code == 201, created.text
+    out = created.json()
+    expected = {**SEED_FILTER, "hashtag_blacklist": ["#spam"]}
+    assert {name: out[name] for name in SEED_FILTER} == expected
+    assert not {"blacklist_hashtags", "whitelist_hashtags", "blacklist_keywords"} & set(out)
+    # the seed's rejecting keywords reject, as today's blacklist_keywords did
+    (post,) = await add_posts(clean_db, "My art class", is_approved=None)
+    await client.post("/api/v1/moderation/rerun", headers=admin)
+    got = await client.get(f"/api/v1/posts/{post.id}", headers=admin)
+    assert got.json()["status"] == "rejected"
+    url = f"/api/v1/filters/{out['id']}"
+    patched = await client.patch(
+        url, json={"auto_categorize": None, "content_keywords": []}, headers=admin
+    )
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["auto_categorize"], patched.json()["content_keywords"]) == (None, [])
+    both = await client.post(
+        "/api/v1/filters",
+        json={"name": "x", "auto_categorize": "portfolio", "category": "tutorial"},
+        headers=admin,
+    )
+    assert both.status_code == 422
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,15 @@ from sqlalchemy.orm import selectinload
 from instagram_service.db import Database
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
-from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, SyncStatus
+from instagram_service.models import (
+    InstagramAccount,
+    InstagramPost,
+    MediaStatus,
+    SyncStatus,
+    SyncType,
+)
 from instagram_service.sync import ports
+from instagram_service.sync.engine import Progress
 from instagram_service.sync.ports import NoMedia
 from tests.emulated import Env, emulated_runtime
 
@@ -165,3 +172,24 @@ async def test_files_of_long_deleted_posts_are_removed(env: Env) -> None:
         assert stored.variants == {}
         assert stored.media_status == MediaStatus.NONE
     assert await cleanup_deleted_media(env.db, env.container.settings) == 0
+
+
+async def test_images_are_counted_as_they_come_in_and_link_refreshes_are_no_updates(
+    env: Env,
+) -> None:
+    account = await env.connect()
+    counts: list[int] = []
+    progress = Progress(on_images=lambda p: counts.append(p.images))
+    job = await env.sync(account.id, SyncType.FULL, progress)
+    assert job.status == SyncStatus.COMPLETED
+    assert len(counts) >= 2, counts  # 8 posts, one page: seen before the page ends
+    assert counts == sorted(counts)
+    assert counts[-1] == progress.images > 0
+    links = {p.id: p.media_url for p in await _posts(env)}
+    env.emulator.state.advance_clock(4 * 86400)  # past the link lifetime: all signed anew
+    again = await env.sync(account.id, SyncType.FULL)
+    assert again.status == SyncStatus.COMPLETED
+    assert (again.posts_processed, again.posts_updated) == (8, 0)
+    fresh = {p.id: p.media_url for p in await _posts(env)}
+    changed = [post_id for post_id, url in links.items() if url and fresh[post_id] != url]
+    assert changed, "the links did not change: nothing was tested"  # and they are stored

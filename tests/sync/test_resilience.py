@@ -15,7 +15,15 @@ from instagram_service.db import Database, utcnow
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.instagram.client import InstagramClient
-from instagram_service.models import InstagramAccount, SyncJob, SyncStatus, SyncType
+from instagram_service.instagram.ratelimit import MemoryLimitStore, RateLimiter
+from instagram_service.models import (
+    InstagramAccount,
+    SyncJob,
+    SyncStatus,
+    SyncType,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from instagram_service.sync import service
 from instagram_service.sync.engine import SyncContext, run_sync_job
 from instagram_service.sync.service import failure_backoff
@@ -135,6 +143,61 @@ async def test_a_block_under_the_account_holds_for_a_client_that_never_asked_for
     env.container.client = other
     before = env.calls()
     job = await env.sync(account.id, SyncType.INCREMENTAL)
-    assert job.status == SyncStatus.FAILED
+    assert job.status == SyncStatus.PENDING  # could not start yet: rescheduled, not failed
     assert job.rate_limit_hit
     assert env.calls() == before
+
+
+async def test_a_job_that_cannot_start_yet_is_rescheduled_with_no_failure_event(
+    env: Env,
+) -> None:
+    account = await env.connect()
+    async with env.db.session() as session:
+        session.add(
+            WebhookSubscription(
+                url="https://cms.example/h", events=["sync.failed"], secret_encrypted=b"x"
+            )
+        )
+    await env.container.client.limiter.record_rate_limited(account.instagram_user_id, 600.0)
+    job = await env.sync(account.id, SyncType.INCREMENTAL)
+    assert job.status == SyncStatus.PENDING
+    assert job.completed_at is None
+    assert job.scheduled_for is not None
+    assert timedelta(seconds=590) < job.scheduled_for - utcnow() <= timedelta(seconds=600)
+    async with env.db.session() as session:
+        assert (await session.scalars(select(WebhookDelivery))).all() == []
+        jobs = (await session.scalars(select(SyncJob))).all()
+    assert [j.id for j in jobs] == [job.id]  # no FAILED row, no follow-up beside it
+
+
+async def test_the_follow_up_runs_at_the_time_instagram_names(env: Env) -> None:
+    """A code-4 block with a 2-minute regain time: the follow-up, started then, succeeds."""
+    clock = Clock()
+    settings = env.container.settings
+    limiter = RateLimiter(MemoryLimitStore(clock), usage_ttl_s=300, clock=clock)
+    await env.container.client.aclose()
+    env.container.client = InstagramClient(settings, limiter=limiter)
+    account = await env.connect()
+    env.emulator.state.set_faults(usage_pct=100.0, rate_limit_code=4, regain_minutes=2)
+    first = await env.sync(account.id, SyncType.INCREMENTAL)
+    env.emulator.state.reset_faults()
+    assert first.status == SyncStatus.FAILED
+    assert first.retry_after is not None
+    clock.now += 121  # the time Instagram named has come
+    async with env.db.session() as session:
+        follow_up = await service.active_job(session, account.id)
+        assert follow_up is not None
+        assert follow_up.scheduled_for == first.retry_after
+        follow_up.scheduled_for = utcnow()
+    finished = await run_sync_job(SyncContext.of(env.container), follow_up.id)
+    assert finished is not None
+    assert finished.status == SyncStatus.COMPLETED, finished.error_message
+    assert finished.api_calls_made > 0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -21,7 +21,7 @@ from instagram_service.apikeys.auth import (
     key_accounts,
 )
 from instagram_service.db import after_commit
-from instagram_service.deps import ContainerDep, IdPath, SessionDep, SettingsDep
+from instagram_service.deps import ContainerDep, DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import BadRequest
 from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
 from instagram_service.kit.pagination import Limit, Offset, paginate
@@ -29,7 +29,7 @@ from instagram_service.media.storage import remove_media_files
 from instagram_service.models import InstagramAccount
 
 admin = APIRouter(prefix="/api/v1/accounts", tags=["accounts"], responses=ADMIN_ERRORS)
-# Instagram's redirect: no key (its signed `state` is checked instead).
+# Instagram's redirect: no key (its single-use `state` is checked instead).
 public = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 CALLBACK_PATH = "/api/v1/accounts/callback"
 
@@ -57,15 +57,20 @@ async def add_account(
 
 
 @admin.get("/connect", response_class=RedirectResponse, status_code=307)
-async def connect(settings: SettingsDep, _: GlobalAdminKey) -> RedirectResponse:
-    """Start Business Login for Instagram: redirects to Instagram's authorize page."""
-    return RedirectResponse(oauth.authorize_url(settings), status_code=307)
+async def connect(
+    session: SessionDep, settings: SettingsDep, key: GlobalAdminKey
+) -> RedirectResponse:
+    """Start Business Login for Instagram: redirects to Instagram's authorize page; its
+    `state` is good for one callback within 10 minutes."""
+    url = await oauth.start_login(session, settings, owner=f"api-key:{key.id}")
+    return RedirectResponse(url, status_code=307)
 
 
 @public.get("/callback", response_model=AccountOut)
 async def callback(
     request: Request,
     session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     container: ContainerDep,
     code: str | None = Query(None, max_length=2048),
@@ -84,7 +89,16 @@ async def callback(
         raise BadRequest(f"Instagram connection refused: {error_description or error}")
     if not code or not state:
         raise BadRequest("the callback needs `code` and `state`")
-    oauth.check_state(settings, state)
+    refused: BadRequest | None = None
+    owner = ""
+    async with db.session() as own:  # its own unit of work: used up even if the rest fails
+        try:
+            owner = await oauth.take_state(own, state)
+        except BadRequest as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
+    from_console = from_console and owner.startswith(oauth.CONSOLE_OWNER)
     short = await container.client.exchange_code(code, settings.oauth_redirect_uri)
     long = await container.client.exchange_token(short.access_token)
     account, _created = await service.connect_account(

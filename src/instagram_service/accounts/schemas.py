@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from instagram_service.instagram.token_shape import token_shape_problem
 from instagram_service.kit.openapi import examples
 from instagram_service.kit.pagination import Page
 
@@ -14,6 +15,15 @@ class AccountCreate(BaseModel):
     access_token: str = Field(
         min_length=1, description="A long-lived Instagram token (never returned)."
     )
+
+    @field_validator("access_token")
+    @classmethod
+    def _token_shape(cls, value: str) -> str:
+        token = value.strip()
+        problem = token_shape_problem(token) if token else None  # blank: the service says so
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class AccountUpdate(BaseModel):

@@ -16,6 +16,7 @@ from instagram_service.events.outbox import record_account_needs_reauth
 from instagram_service.feeds.defaults import ensure_default_feed
 from instagram_service.instagram.client import InstagramClient
 from instagram_service.instagram.errors import InstagramError, TokenInvalid
+from instagram_service.instagram.token_shape import token_shape_problem
 from instagram_service.kit.pagination import MAX_ID
 from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
 from instagram_service.posts.changes import record_gone_from_gallery
@@ -38,6 +39,8 @@ async def connect_account(
     token = token.strip()
     if not token:
         raise BadRequest("the access token is empty")
+    if problem := token_shape_problem(token):
+        raise BadRequest(problem)
     try:
         user = await client.get_me(token)
     except TokenInvalid as exc:

@@ -7,6 +7,8 @@ start without loading FastAPI, SQLAlchemy and the domains (about a second on thi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import sys
 from collections.abc import Coroutine
@@ -17,18 +19,28 @@ import typer
 from pydantic import ValidationError
 
 from instagram_service import __version__
+from instagram_service.cli.media import check_storage, media_app
+from instagram_service.dependencies_check import DOWN_ERRORS, one_line
 from instagram_service.errors import ServiceError
+from instagram_service.observability import configure_logging
 from instagram_service.settings import Settings, get_settings, settings_error_message
 
-app = typer.Typer(
-    help="Keeps a business's Instagram content on its own website.", no_args_is_help=True
-)
-accounts_app = typer.Typer(help="Connected Instagram accounts.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
-moderation_app = typer.Typer(help="Moderation rules.", no_args_is_help=True)
+
+def group(text: str) -> typer.Typer:
+    # Click's plain help: typer's rich one labels every flag `<bool>`, even `--help`.
+    return typer.Typer(help=text, rich_markup_mode=None, no_args_is_help=True)
+
+
+app = group("Keeps a business's Instagram content on its own website.")
+accounts_app = group("Connected Instagram accounts.")
+keys_app = group("API keys.")
+moderation_app = group("Moderation rules.")
+jobs_app = typer.Typer(help="Sync jobs: list them, cancel one.", rich_markup_mode=None)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(moderation_app, name="moderation")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(media_app, name="media")
 
 
 def load_settings() -> Settings:
@@ -44,6 +56,10 @@ T = TypeVar("T")
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command body; service errors become a clear message and exit code 1."""
+    # Warnings and errors only, on stderr: a command prints its own outcome, and the error
+    # below says what the client's warning would say a second time.
+    configure_logging("WARNING")
+    logging.getLogger("instagram_service.instagram").setLevel(logging.ERROR)
     try:
         return asyncio.run(coro)
     except ServiceError as exc:
@@ -63,9 +79,16 @@ def migrate() -> None:
     from instagram_service.migrate import upgrade_blocking
 
     settings = load_settings()
+    configure_logging(settings.log_level)
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_blocking(settings.database_url)
+    try:
+        upgrade_blocking(settings.database_url)
+    except DOWN_ERRORS as exc:  # one clear line; the traceback only with IGS_LOG_LEVEL=DEBUG
+        if settings.log_level == "DEBUG":
+            raise
+        typer.echo(f"error: cannot migrate, database unreachable: {one_line(exc)}", err=True)
+        raise typer.Exit(1) from None
     typer.echo("database is at the newest migration")
 
 
@@ -81,7 +104,9 @@ def serve(
     if server not in ServerKind.__members__.values():
         typer.echo(f"error: unknown server {server!r}: use granian or uvicorn", err=True)
         raise typer.Exit(2)
-    serve_app(load_settings(), host=host, port=port, server=ServerKind(server))
+    settings = load_settings()
+    check_storage(settings)
+    serve_app(settings, host=host, port=port, server=ServerKind(server))
 
 
 @app.command()
@@ -93,16 +118,20 @@ def worker(
     if settings.broker != "redis":
         typer.echo("error: workers need IGS_BROKER=redis (in-process tasks run in serve)", err=True)
         raise typer.Exit(2)
+    check_storage(settings)
+    from taskiq.cli.common_args import LogLevel
     from taskiq.cli.worker.args import WorkerArgs
     from taskiq.cli.worker.run import run_worker
 
     from instagram_service.worker.broker import TASK_MODULES
 
+    configure_logging(settings.log_level)
     args = WorkerArgs(
         broker="instagram_service.cli.worker_process:broker",
         modules=TASK_MODULES,
         workers=processes,
-        configure_logging=True,
+        configure_logging=False,  # ours: one line per error below DEBUG
+        log_level=LogLevel.DEBUG if settings.log_level == "DEBUG" else LogLevel.WARNING,
     )
     sys.exit(run_worker(args) or 0)
 
@@ -116,7 +145,9 @@ def scheduler() -> None:
         raise typer.Exit(2)
     from instagram_service.worker.scheduler import run_scheduler_process
 
-    asyncio.run(run_scheduler_process(settings))
+    configure_logging(settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_scheduler_process(settings))
 
 
 @app.command()
@@ -136,8 +167,11 @@ def accounts_add(token: str = typer.Option(..., help="A long-lived Instagram tok
     """Connect an account with a long-lived token."""
     from instagram_service.cli.commands import add_account
 
-    account = run(add_account(load_settings(), token))
-    typer.echo(f"connected @{account.username} (id {account.id})")
+    account, created = run(add_account(load_settings(), token))
+    if created:
+        typer.echo(f"connected @{account.username} (id {account.id})")
+    else:
+        typer.echo(f"@{account.username} (id {account.id}) was already connected: token updated")
 
 
 @accounts_app.command("list")
@@ -161,23 +195,38 @@ def accounts_list() -> None:
 def sync(
     account: str = typer.Argument(..., help="Username or id."),
     full: bool = typer.Option(False, "--full", help="Walk every page (FULL)."),
+    force: bool = typer.Option(False, "--force", help="Run a job waiting for later now."),
 ) -> None:
-    """Sync an account now, in the foreground, with a progress bar."""
+    """Sync an account now, in the foreground, with a progress bar. Exits 1 when no sync
+    completed, saying why."""
     from instagram_service.cli.commands import console, job_table, sync_account
 
-    job = run(sync_account(load_settings(), account, full))
-    if job is not None:
-        console.print(job_table([job]))
-        if job.status != "COMPLETED":
-            raise typer.Exit(1)
+    result = run(sync_account(load_settings(), account, full, force))
+    if result.job is not None:
+        console.print(job_table([result.job]))
+    if result.refused is not None:
+        typer.echo(f"no sync ran: {result.refused}", err=True)
+    if not result.synced:
+        raise typer.Exit(1)
 
 
-@app.command()
-def jobs(limit: int = typer.Option(20, help="How many.")) -> None:
+@jobs_app.callback(invoke_without_command=True)
+def jobs(ctx: typer.Context, limit: int = typer.Option(20, help="How many.")) -> None:
     """List recent sync jobs."""
+    if ctx.invoked_subcommand is not None:
+        return
     from instagram_service.cli.commands import console, job_table, recent_jobs
 
     console.print(job_table(run(recent_jobs(load_settings(), limit))))
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: int = typer.Argument(..., help="The job's id.")) -> None:
+    """Cancel a pending or running job (a running one stops at its next heartbeat)."""
+    from instagram_service.cli.commands import cancel_job
+
+    job = run(cancel_job(load_settings(), job_id))
+    typer.echo(f"cancelled job {job.id}")
 
 
 @keys_app.command("create")
@@ -228,6 +277,7 @@ def demo(
     from instagram_service.cli.demo import run_demo
 
     os.environ.setdefault("IGS_DATA_DIR", str(data_dir))
+    configure_logging("WARNING")  # the demo prints its own progress and summary
     run_demo(port=port, data_dir=data_dir)
 
 

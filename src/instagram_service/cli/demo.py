@@ -83,14 +83,16 @@ async def prepare(settings: Settings, tokens: list[str]) -> str:
         console.print(f"running {walk} sync of each account")
         jobs = []
         for username in usernames:
-            job = await run_sync_foreground(
+            result = await run_sync_foreground(
                 container,
                 username,
                 full=first_run,
                 sync_type=SyncType.FULL if first_run else SyncType.INCREMENTAL,
             )
-            if job is not None:
-                jobs.append(job)
+            if result.job is not None:
+                jobs.append(result.job)
+            if result.refused is not None:
+                console.print(f"@{username}: {result.refused}")
         console.print(job_table(jobs))
         async with container.db.session() as session:
             await merged_feed(session, usernames)

@@ -20,6 +20,12 @@ from instagram_service.instagram.errors import (
     error_from_response,
 )
 from instagram_service.instagram.http import get_http_client
+from instagram_service.instagram.metrics import (
+    API_CALLS,
+    RATE_LIMIT_HITS,
+    RATE_LIMIT_USAGE,
+    account_label,
+)
 from instagram_service.instagram.ratelimit import RateLimiter, make_rate_limiter
 from instagram_service.instagram.redact import install_log_redaction, redact_url
 from instagram_service.instagram.schemas import (
@@ -285,12 +291,14 @@ class InstagramClient:
                     stats.rate_limit_hit, stats.retry_after_s = True, exc.retry_after_s
                     raise
             stats.calls += 1
+            API_CALLS.labels(account_label(key)).inc()
             err = await self._attempt(
                 method, call, url, token, params, data, key, stats, object_call
             )
             if isinstance(err, dict):
                 return err
             if isinstance(err, RateLimited):
+                RATE_LIMIT_HITS.labels(account_label(key)).inc()
                 if key is not None:
                     err.retry_after_s = await self.limiter.record_rate_limited(
                         key, err.retry_after_s
@@ -345,6 +353,7 @@ class InstagramClient:
             pct = await self.limiter.record_headers(key, response.headers)
             if pct is not None:
                 stats.usage_pct = pct
+                RATE_LIMIT_USAGE.labels(account_label(key)).set(pct)
         try:
             body = response.json()
         except ValueError:

@@ -81,7 +81,19 @@ class RedisLimitStore:
     """One JSON value per account, with a TTL, shared by every process on the same Redis."""
 
     def __init__(self, url: str, prefix: str = "igs:ratelimit:") -> None:
-        self._redis: Redis = Redis.from_url(url)
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        # After a Redis restart the pool holds dead connections: reconnect and retry the
+        # command a few times rather than fail the first sync that runs once it is back.
+        self._redis: Redis = Redis.from_url(
+            url,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            health_check_interval=15,
+        )
         self._prefix = prefix
 
     async def load(self, key: str) -> LimitState:
@@ -142,7 +154,7 @@ class RateLimiter:
     async def usage(self, key: str) -> UsageSnapshot:
         state = await self.store.load(key)
         now = self._clock()
-        pct = state.pct if state.usage_expires_at > now else 0.0
+        pct = _current_pct(state, now)
         blocked = state.blocked_until if state.blocked_until and state.blocked_until > now else None
         return UsageSnapshot(pct=pct, blocked_until=blocked)
 
@@ -165,9 +177,9 @@ class RateLimiter:
                 retry_after_s=state.blocked_until - now,
                 from_limiter=True,
             )
-        pct = state.pct if state.usage_expires_at > now else 0.0
+        pct = _current_pct(state, now)
         if pct >= self.stop_pct:
-            until = max(state.usage_expires_at, state.regain_at or 0.0)
+            until = state.regain_at if state.regain_at is not None else state.usage_expires_at
             raise RateLimited(
                 call,
                 f"usage at {pct:.0f}% of Instagram's limit (stop at {self.stop_pct:.0f}%)",
@@ -215,6 +227,9 @@ class RateLimiter:
                 wait_s = ceiling / 2 + random.uniform(0, ceiling / 2)
             state.strikes += 1
             state.blocked_until = max(state.blocked_until or 0.0, now + wait_s)
+            # The block's end is when Instagram said the budget reopens: the reading that
+            # led to the block must not outlive it (it stopped the follow-up job, at 100 %).
+            state.usage_expires_at = min(state.usage_expires_at, state.blocked_until)
             return self._ttl(state, now)
 
         state = await self.store.update(key, block)
@@ -248,6 +263,14 @@ class RateLimiter:
 
     async def aclose(self) -> None:
         await self.store.aclose()
+
+
+def _current_pct(state: LimitState, now: float) -> float:
+    """The stored usage while it is trusted: not expired, and not past the time Instagram
+    named for regaining access (the budget has reopened by then)."""
+    if state.usage_expires_at <= now or (state.regain_at is not None and state.regain_at <= now):
+        return 0.0
+    return state.pct
 
 
 def make_rate_limiter(settings: Settings) -> RateLimiter:

@@ -167,6 +167,7 @@ async def refresh_media(container: Container, account_id: int, media_id: str) ->
             was_public=was_public,
             changed=outcome is not Outcome.UNCHANGED,
             base_url=container.settings.public_base_url,
+            media_url=container.settings.media_public_url,
         )
     return Result(PROCESSED, f"media {media_id} {outcome.value}")
 
@@ -194,6 +195,7 @@ async def soft_delete(
             was_public=was_public,
             changed=True,
             base_url=container.settings.public_base_url,
+            media_url=container.settings.media_public_url,
         )
     why = "gone from Instagram" if gone else "deleted"
     return Result(PROCESSED, f"media {media_id} {why}: soft-deleted")

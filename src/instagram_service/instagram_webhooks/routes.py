@@ -19,6 +19,7 @@ from instagram_service.worker.enqueue import enqueue_after_commit
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+INSTAGRAM_WEBHOOK_PATH = "/api/v1/webhooks/instagram"  # capped by webhook_max_body_bytes
 PROCESS_TASK = "instagram_webhooks.process_event"
 
 

@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from instagram_service.media.errors import DownloadFailed, DownloadRefused, LinkExpired
 from instagram_service.media.formats import sniff_image, sniff_video
+from instagram_service.media.metrics import DOWNLOAD_BYTES, DOWNLOAD_FAILURES
 from instagram_service.settings import Settings
 
 Kind = Literal["image", "video"]
@@ -131,6 +132,21 @@ class SafeDownloader:
         if kind == "video":
             default_cap = self.settings.video_max_bytes
         cap = max_bytes or default_cap
+        try:
+            result = await self._fetch_in_slot(url, cap, kind)
+        except LinkExpired:
+            DOWNLOAD_FAILURES.labels("expired").inc()
+            raise
+        except DownloadRefused:
+            DOWNLOAD_FAILURES.labels("refused").inc()
+            raise
+        except DownloadFailed:
+            DOWNLOAD_FAILURES.labels("failed").inc()
+            raise
+        DOWNLOAD_BYTES.inc(len(result.data))
+        return result
+
+    async def _fetch_in_slot(self, url: str, cap: int, kind: Kind) -> DownloadResult:
         async with self._slots:
             try:
                 async with asyncio.timeout(self.settings.download_total_timeout_s):

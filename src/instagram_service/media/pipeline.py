@@ -30,7 +30,7 @@ from instagram_service.media.storage import (
     Storage,
     StoredImage,
     content_key,
-    local_storage,
+    media_storage,
     remove_files,
     store_processed,
     variant_keys,
@@ -125,7 +125,7 @@ class MediaPipeline:
         self.settings = settings
         self.db = db
         self.client = client
-        self.storage = storage or local_storage(settings)
+        self.storage = storage or media_storage(settings)
         self.processor = processor or ImageProcessor.from_settings(settings)
         self.downloader = downloader or SafeDownloader(settings)
         self.options = ImageOptions.from_settings(settings)

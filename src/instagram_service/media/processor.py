@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import multiprocessing
+import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from instagram_service.media.errors import ImageRejected
 from instagram_service.media.imaging import ImageOptions, ProcessedImage, process_image
+from instagram_service.media.pool_worker import start_pool_worker
 
 if TYPE_CHECKING:
     from instagram_service.settings import Settings
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
 def _process_in_worker(data: bytes, options: ImageOptions) -> ProcessedImage:
     # the caller has the original already: do not pickle it back across the pipe
     return dataclasses.replace(process_image(data, options), original=b"")
+
+
+def _ready() -> None:
+    """A no-op run in each new worker: once it returns, the processes are up."""
 
 
 class ImageProcessor:
@@ -31,17 +37,24 @@ class ImageProcessor:
     """
 
     def __init__(
-        self, workers: int = 2, *, in_thread: bool = False, max_tasks_per_child: int | None = 500
+        self,
+        workers: int = 2,
+        *,
+        in_thread: bool = False,
+        max_tasks_per_child: int | None = 500,
+        nice: int = 10,
     ) -> None:
         self.workers = workers
         self.in_thread = in_thread
+        self.nice = nice
         self._max_tasks_per_child = max_tasks_per_child
         self._executor: Executor | None = None
         self._slots = asyncio.Semaphore(2 * workers)
+        self._starting = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, in_thread: bool = False) -> ImageProcessor:
-        return cls(settings.image_workers, in_thread=in_thread)
+        return cls(settings.image_workers, in_thread=in_thread, nice=settings.image_worker_nice)
 
     def _pool(self) -> Executor:
         if self._executor is None:
@@ -55,14 +68,30 @@ class ImageProcessor:
                     self.workers,
                     mp_context=context,
                     max_tasks_per_child=self._max_tasks_per_child,
+                    initializer=start_pool_worker,
+                    initargs=(os.getpid(), self.nice),
                 )
         return self._executor
+
+    def _started_pool(self) -> Executor:
+        """The pool with its processes running. Starting the forkserver (importing Pillow and
+        numpy there) and the workers blocks the caller for up to a second or two: run in a
+        thread, not on the event loop, where it stalled every request (gallery p99 1.5 s)."""
+        executor = self._pool()
+        if isinstance(executor, ProcessPoolExecutor):
+            for future in [executor.submit(_ready) for _ in range(self.workers)]:
+                future.result()
+        return executor
 
     async def process(self, data: bytes, options: ImageOptions) -> ProcessedImage:
         """Variants of one image; raises ImageRejected for bad input."""
         loop = asyncio.get_running_loop()
         async with self._slots:
             for attempt in (1, 2):
+                if self._executor is None:
+                    async with self._starting:
+                        if self._executor is None:
+                            await asyncio.to_thread(self._started_pool)
                 executor = self._pool()
                 try:
                     result = await loop.run_in_executor(executor, _process_in_worker, data, options)

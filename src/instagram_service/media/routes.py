@@ -6,13 +6,13 @@ import re
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import update
 
 from instagram_service.db import Database
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
-from instagram_service.media.storage import local_storage
+from instagram_service.media.storage import media_storage
 from instagram_service.models import InstagramPost, MediaStatus, PostMedia
 from instagram_service.observability import get_logger
 from instagram_service.posts.service import get_post
@@ -70,13 +70,13 @@ async def serve_or_redownload(
     version: str | None,
 ) -> Response:
     try:
-        return _serve(request, settings, row, variant, version)
+        return await _serve(request, settings, row, variant, version)
     except FileMissing:
         await _redownload(db, row)
         raise
 
 
-def _serve(
+async def _serve(
     request: Request,
     settings: Any,
     row: InstagramPost | PostMedia,
@@ -98,14 +98,30 @@ def _serve(
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
     media_type = CONTENT_TYPES.get(str(entry.get("format", "webp")), "application/octet-stream")
-    storage = local_storage(settings)
-    accel = storage.accel_redirect(key)
-    if accel is not None:  # nginx serves the file (scaled mode)
-        return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=media_type)
-    path = storage.path(key)
-    if not path.is_file():
-        raise FileMissing("the image file is missing from storage")
-    return FileResponse(path, media_type=media_type, headers=headers)
+    storage = media_storage(settings)
+    path = storage.local_path(key)
+    if path is not None:
+        if not path.is_file():
+            raise FileMissing("the image file is missing from storage")
+        accel = storage.accel_redirect(key)
+        if accel is not None and _proxy_sends_files(request):
+            # nginx sends the file; to anyone else this empty body would be a cached empty image.
+            return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=media_type)
+        return FileResponse(path, media_type=media_type, headers=headers)
+    # A bucket without IGS_MEDIA_PUBLIC_URL: streamed through (the README says why not a
+    # redirect to a presigned URL).
+    try:
+        size, chunks = await storage.open(key)
+    except FileNotFoundError:
+        raise FileMissing("the image file is missing from storage") from None
+    headers["Content-Length"] = str(size)
+    return StreamingResponse(chunks, media_type=media_type, headers=headers)
+
+
+def _proxy_sends_files(request: Request) -> bool:
+    """The request came through a proxy that handles X-Accel-Redirect (deploy/nginx.conf sets
+    the header, as Rack's X-Sendfile convention does); without it the API sends the bytes."""
+    return request.headers.get("x-sendfile-type", "").lower() == "x-accel-redirect"
 
 
 @router.get("/images/{post_id}/{variant}", response_class=Response, responses=IMAGE_RESPONSES)

@@ -9,26 +9,28 @@ Layout (keys are relative paths with `/`):
 <hash12> is the start of the sha256 of that file's own bytes: a name never changes meaning,
 so files can be cached forever, and saving the same bytes again writes nothing.
 
-An S3-compatible store fits the same `Storage` protocol: `save` is a PutObject (atomic by
-nature) after a HeadObject for `exists`, `read` a GetObject, `delete` a DeleteObject,
-`local_path` None, and `accel_redirect` the internal nginx location that proxies the bucket
-(or the routes redirect to a presigned / CDN URL instead).
+`IGS_STORAGE=s3` puts the same keys in a bucket (`s3_storage.py`); `media_storage` picks the
+backend, once per process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from instagram_service.errors import ServiceError
 from instagram_service.media.imaging import CONTENT_TYPES, ProcessedImage
-from instagram_service.settings import Settings
+from instagram_service.settings import Settings, StorageKind
 
 FOLDERS = {
     "original": "original",
@@ -42,6 +44,19 @@ _MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 class InvalidKey(ValueError):
     pass
+
+
+class StorageUnavailable(ServiceError):
+    """The store cannot be used (missing bucket, refused credentials): one clear message."""
+
+    status_code = 503
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    key: str
+    size: int
+    modified: datetime
 
 
 def validate_key(key: str) -> str:
@@ -78,6 +93,18 @@ class Storage(Protocol):
 
     async def delete(self, key: str) -> bool:
         """True if something was removed."""
+        ...
+
+    async def open(self, key: str) -> tuple[int, AsyncIterator[bytes]]:
+        """Size and chunks, to stream; FileNotFoundError when absent."""
+        ...
+
+    def list_objects(self) -> AsyncIterator[StoredObject]:
+        """Every object in the store, in no particular order."""
+        ...
+
+    async def verify(self) -> None:
+        """Raise StorageUnavailable when the store cannot be used."""
         ...
 
     def local_path(self, key: str) -> Path | None:
@@ -119,6 +146,31 @@ class LocalStorage:
 
     async def delete(self, key: str) -> bool:
         return await asyncio.to_thread(self._delete, self.path(key))
+
+    async def open(self, key: str) -> tuple[int, AsyncIterator[bytes]]:
+        data = await self.read(key)  # media files are small: one read, no open handle
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield data
+
+        return len(data), chunks()
+
+    async def list_objects(self) -> AsyncIterator[StoredObject]:
+        for path in await asyncio.to_thread(self._files):
+            stat = path.stat()
+            modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+            yield StoredObject(path.relative_to(self.root).as_posix(), stat.st_size, modified)
+
+    async def verify(self) -> None:
+        try:
+            await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"media folder {self.root} is unusable: {exc}") from exc
+
+    def _files(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return [p for p in self.root.rglob("*") if p.is_file() and not p.name.startswith(".")]
 
     @staticmethod
     def _save(path: Path, data: bytes) -> bool:
@@ -250,10 +302,54 @@ async def remove_files(storage: Storage, keys: Iterable[str | None]) -> int:
 
 
 def local_storage(settings: Settings) -> LocalStorage:
-    """The media folder the settings name: the one place that builds the storage."""
+    """The media folder the settings name."""
     return LocalStorage(settings.media_root, accel_prefix=settings.media_accel_redirect_prefix)
+
+
+def media_storage(settings: Settings) -> Storage:
+    """The store `IGS_STORAGE` names: the one place that picks it. An S3 client is built
+    once per bucket configuration and shared (it is safe on any event loop)."""
+    if settings.storage is StorageKind.S3:
+        return _s3_storage(settings)
+    return local_storage(settings)
+
+
+def _s3_config_key(settings: Settings) -> tuple[object, ...]:
+    secret = settings.s3_secret_access_key
+    return (
+        settings.s3_bucket,
+        settings.s3_endpoint_url,
+        settings.s3_region,
+        settings.s3_prefix,
+        settings.s3_access_key_id,
+        secret.get_secret_value() if secret else None,
+    )
+
+
+_s3_stores: dict[tuple[object, ...], Storage] = {}
+
+
+def _before_exit() -> None:
+    """obstore's tokio threads hand each result to the event loop and then take the GIL back
+    once more; one still doing so when the interpreter finalizes aborts the process (seen:
+    exit code 134 in about 1 run of 6). A moment lets them finish first."""
+    if _s3_stores:
+        _s3_stores.clear()
+        time.sleep(0.1)
+
+
+atexit.register(_before_exit)
+
+
+def _s3_storage(settings: Settings) -> Storage:
+    from instagram_service.media.s3_storage import S3Storage
+
+    key = _s3_config_key(settings)
+    if key not in _s3_stores:
+        _s3_stores[key] = S3Storage(settings)
+    return _s3_stores[key]
 
 
 async def remove_media_files(settings: Settings, keys: Iterable[str | None]) -> int:
     """Remove files after the commit that dropped their rows (see remove_files)."""
-    return await remove_files(local_storage(settings), keys)
+    return await remove_files(media_storage(settings), keys)

@@ -9,6 +9,7 @@ from instagram_service.models.category import DEFAULT_CATEGORIES, FALLBACK_CATEG
 from instagram_service.models.content_filter import ContentFilter
 from instagram_service.models.feed import Feed
 from instagram_service.models.image_fields import MediaStatus
+from instagram_service.models.oauth_state import OAuthState
 from instagram_service.models.post import ADMIN_TEXT_FIELDS, MANUAL_FIELDS, InstagramPost
 from instagram_service.models.post_media import PostMedia
 from instagram_service.models.sync_job import ACTIVE_STATUSES, SyncJob, SyncStatus, SyncType
@@ -32,6 +33,7 @@ __all__ = [
     "InstagramAccount",
     "InstagramPost",
     "MediaStatus",
+    "OAuthState",
     "PostMedia",
     "SyncJob",
     "SyncStatus",

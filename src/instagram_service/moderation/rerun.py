@@ -72,7 +72,10 @@ async def rerun_moderation(
                     if _public_values(post) != before:
                         page.changed.add(post.instagram_id)
                 public_changes += await record_page_changes(
-                    session, page, base_url=settings.public_base_url
+                    session,
+                    page,
+                    base_url=settings.public_base_url,
+                    media_url=settings.media_public_url,
                 )
             if not posts:
                 break

@@ -78,7 +78,9 @@ async def update_post(
     """Set moderation fields by hand; the rules and later syncs leave them alone."""
     before = await public_state(session, [post_id])
     post = await service.update_post(session, post_id, body, key_accounts(key))
-    await record_admin_changes(session, before, base_url=settings.public_base_url)
+    await record_admin_changes(
+        session, before, base_url=settings.public_base_url, media_url=settings.media_public_url
+    )
     return AdminPostOut.from_post(post)
 
 
@@ -89,7 +91,9 @@ async def bulk_moderation(
     """Approve or reject posts by id, all or none: unknown ids give 404 and change nothing."""
     before = await public_state(session, body.ids)
     ids = await service.bulk_moderate(session, body.ids, body.action, key_accounts(key))
-    await record_admin_changes(session, before, base_url=settings.public_base_url)
+    await record_admin_changes(
+        session, before, base_url=settings.public_base_url, media_url=settings.media_public_url
+    )
     return BulkModerationOut(action=body.action, updated=len(ids), ids=ids)
 
 
@@ -100,7 +104,9 @@ async def reset_moderation(
     """Forget the admin's decisions on a post and apply the rules again now."""
     before = await public_state(session, [post_id])
     post = await service.reset_moderation(session, settings, post_id, key_accounts(key))
-    await record_admin_changes(session, before, base_url=settings.public_base_url)
+    await record_admin_changes(
+        session, before, base_url=settings.public_base_url, media_url=settings.media_public_url
+    )
     return AdminPostOut.from_post(post)
 
 

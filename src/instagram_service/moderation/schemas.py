@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,7 +20,8 @@ from pydantic import (
 from instagram_service.categories.schemas import CategoryName
 from instagram_service.kit.openapi import examples
 from instagram_service.kit.pagination import MAX_ID, Page
-from instagram_service.models import InstagramPost
+from instagram_service.models import ContentFilter, InstagramPost
+from instagram_service.moderation.seed_names import categorize_from_seed, seed_output
 from instagram_service.moderation.text import clean_hashtag, phrase
 
 MAX_ITEM_CHARS = 100
@@ -69,16 +71,31 @@ class FilterCreate(BaseModel):
     description: Description | None = None
     is_active: bool = True
     priority: int = Field(100, ge=0, le=1_000_000, description="Lower runs first; ties by id.")
-    blacklist_hashtags: Hashtags = Field(default_factory=list, examples=[["#cheap"]])
-    whitelist_hashtags: Hashtags = Field(default_factory=list)
-    blacklist_keywords: Keywords = Field(default_factory=list)
+    blacklist_hashtags: Hashtags = Field(
+        default_factory=list,
+        examples=[["#cheap"]],
+        validation_alias=AliasChoices("hashtag_blacklist", "blacklist_hashtags"),
+    )
+    whitelist_hashtags: Hashtags = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("hashtag_whitelist", "whitelist_hashtags"),
+    )
+    blacklist_keywords: Keywords = Field(
+        default_factory=list,
+        description="Keywords that reject a post.",
+        validation_alias=AliasChoices("content_keywords", "blacklist_keywords"),
+    )
     keywords: Keywords = Field(default_factory=list, examples=[["how to", "tutorial"]])
     min_likes: MinLikes | None = None
     min_engagement_rate: MinRate | None = None
     auto_approve: bool = False
     auto_feature: bool = False
-    auto_categorize: bool = False
+    auto_categorize: bool | CategoryName | None = Field(
+        False, description="The category to file matching posts under (null: none)."
+    )
     category: CategoryName | None = None
+
+    _seed_categorize = model_validator(mode="before")(categorize_from_seed)
 
     @model_validator(mode="after")
     def _category_for_auto_categorize(self) -> FilterCreate:
@@ -97,7 +114,6 @@ _NOT_NULL = (
     "keywords",
     "auto_approve",
     "auto_feature",
-    "auto_categorize",
 )
 
 
@@ -110,17 +126,24 @@ class FilterUpdate(BaseModel):
     description: Description | None = None
     is_active: bool | None = None
     priority: int | None = Field(None, ge=0, le=1_000_000)
-    blacklist_hashtags: Hashtags | None = None
-    whitelist_hashtags: Hashtags | None = None
-    blacklist_keywords: Keywords | None = None
+    blacklist_hashtags: Hashtags | None = Field(
+        None, validation_alias=AliasChoices("hashtag_blacklist", "blacklist_hashtags")
+    )
+    whitelist_hashtags: Hashtags | None = Field(
+        None, validation_alias=AliasChoices("hashtag_whitelist", "whitelist_hashtags")
+    )
+    blacklist_keywords: Keywords | None = Field(
+        None, validation_alias=AliasChoices("content_keywords", "blacklist_keywords")
+    )
     keywords: Keywords | None = None
     min_likes: MinLikes | None = None
     min_engagement_rate: MinRate | None = None
     auto_approve: bool | None = None
     auto_feature: bool | None = None
-    auto_categorize: bool | None = None
+    auto_categorize: bool | CategoryName | None = None
     category: CategoryName | None = None
 
+    _seed_categorize = model_validator(mode="before")(categorize_from_seed)
     _not_null = field_validator(*_NOT_NULL, mode="before")(_reject_null)
 
     def changes(self) -> dict[str, Any]:
@@ -137,15 +160,15 @@ class FilterOut(BaseModel):
                 "description": "Feature and file our own work",
                 "is_active": True,
                 "priority": 10,
-                "blacklist_hashtags": [],
-                "whitelist_hashtags": [],
-                "blacklist_keywords": ["giveaway"],
+                "hashtag_blacklist": [],
+                "hashtag_whitelist": [],
+                "content_keywords": ["giveaway"],
                 "keywords": ["glaze", "kiln"],
                 "min_likes": 20,
                 "min_engagement_rate": None,
                 "auto_approve": True,
                 "auto_feature": False,
-                "auto_categorize": True,
+                "auto_categorize": "portfolio",
                 "category": "portfolio",
                 "created_at": "2024-04-01T08:00:00Z",
                 "updated_at": "2024-04-03T12:30:00Z",
@@ -158,18 +181,23 @@ class FilterOut(BaseModel):
     description: str | None
     is_active: bool
     priority: int
-    blacklist_hashtags: list[str]
-    whitelist_hashtags: list[str]
-    blacklist_keywords: list[str]
-    keywords: list[str]
+    hashtag_blacklist: list[str]
+    hashtag_whitelist: list[str]
+    content_keywords: list[str] = Field(description="Keywords that reject a post.")
+    keywords: list[str] = Field(description="Caption keywords that make the rule match.")
     min_likes: int | None
     min_engagement_rate: float | None
     auto_approve: bool
     auto_feature: bool
-    auto_categorize: bool
+    auto_categorize: str | None = Field(description="The category matching posts get, or null.")
     category: str | None
     created_at: datetime
     updated_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_row(cls, data: Any) -> Any:
+        return seed_output(data) if isinstance(data, ContentFilter) else data
 
 
 class FilterPage(Page):

@@ -4,7 +4,8 @@ incoming webhooks), in their own transaction.
 
 `post.published|updated` carry the public shape, and are sent only for a post the gallery
 shows (`is_public`); `post.removed` carries `{id, instagram_id, permalink}`. `base_url` is
-`settings.public_base_url` (image URLs absolute when it is set).
+`settings.public_base_url` (image URLs absolute when it is set), `media_url`
+`settings.media_public_url` (image URLs on the CDN or bucket when it is set).
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ def transition(was_public: bool, now_public: bool, changed: bool) -> PostChange 
 
 
 async def record_post_change(
-    session: AsyncSession, kind: PostChange, post: InstagramPost, *, base_url: str
+    session: AsyncSession,
+    kind: PostChange,
+    post: InstagramPost,
+    *,
+    base_url: str,
+    media_url: str = "",
 ) -> list[int]:
     if post.id is None:
         await session.flush()
@@ -53,18 +59,25 @@ async def record_post_change(
         return []
     if "children" in inspect(post).unloaded:
         await session.refresh(post, attribute_names=["children"])
-    return await record_event(session, f"post.{kind}", public_post_dict(post, base_url))
+    data = public_post_dict(post, base_url, media_url=media_url)
+    return await record_event(session, f"post.{kind}", data)
 
 
 async def record_post_transition(
-    session: AsyncSession, post: InstagramPost, *, was_public: bool, changed: bool, base_url: str
+    session: AsyncSession,
+    post: InstagramPost,
+    *,
+    was_public: bool,
+    changed: bool,
+    base_url: str,
+    media_url: str = "",
 ) -> list[int]:
     """Record what a change of `post` means to the CMS, given whether the gallery showed it
     before: published, updated, removed (each with gallery.changed), or nothing."""
     kind = transition(was_public, is_public(post), changed)
     if kind is None:
         return []
-    ids = await record_post_change(session, kind, post, base_url=base_url)
+    ids = await record_post_change(session, kind, post, base_url=base_url, media_url=media_url)
     return ids + await record_gallery_changed(session, f"post {post.id} {kind}")
 
 
@@ -76,7 +89,9 @@ class PageChanges:
     changed: set[str] = field(default_factory=set)
 
 
-async def record_page_changes(session: AsyncSession, page: PageChanges, *, base_url: str) -> int:
+async def record_page_changes(
+    session: AsyncSession, page: PageChanges, *, base_url: str, media_url: str = ""
+) -> int:
     """Record post.published/updated/removed for one stored page; returns how many."""
     if not page.was_public or not await has_subscribers(session):
         return 0
@@ -91,7 +106,7 @@ async def record_page_changes(session: AsyncSession, page: PageChanges, *, base_
             page.was_public[post.instagram_id], is_public(post), post.instagram_id in page.changed
         )
         if kind is not None:
-            await record_post_change(session, kind, post, base_url=base_url)
+            await record_post_change(session, kind, post, base_url=base_url, media_url=media_url)
             recorded += 1
     return recorded
 
@@ -128,7 +143,7 @@ async def public_state(session: AsyncSession, post_ids: list[int]) -> dict[int, 
 
 
 async def record_admin_changes(
-    session: AsyncSession, before: dict[int, bool], *, base_url: str
+    session: AsyncSession, before: dict[int, bool], *, base_url: str, media_url: str = ""
 ) -> int:
     """After an admin changed these posts: per-post events and one gallery.changed."""
     if not before or not await has_subscribers(session):
@@ -144,7 +159,7 @@ async def record_admin_changes(
     for post in posts:
         kind = transition(before[post.id], is_public(post), changed=True)
         if kind is not None:
-            await record_post_change(session, kind, post, base_url=base_url)
+            await record_post_change(session, kind, post, base_url=base_url, media_url=media_url)
             recorded += 1
     if recorded:
         await record_gallery_changed(session, f"admin changed {recorded} posts")

@@ -50,7 +50,7 @@ async def _gallery_response(
                 offset=offset,
             )
             page = GalleryPage(
-                items=[public_post(p, base) for p in posts],
+                items=[public_post(p, base, media_url=settings.media_public_url) for p in posts],
                 total=total,
                 limit=limit,
                 offset=offset,
@@ -144,8 +144,8 @@ async def get_post(
     post = await service.get_post(session, post_id, public=key is None)
     if key is not None:
         check_account(key, post.account_id, f"post {post_id}")
-        return admin_post(post, settings.public_base_url)
-    return public_post(post, public_base(request, settings))
+        return admin_post(post, settings.public_base_url, media_url=settings.media_public_url)
+    return public_post(post, public_base(request, settings), media_url=settings.media_public_url)
 
 
 @admin.get("/posts", response_model=AdminPostPage)
@@ -168,7 +168,10 @@ async def list_posts(
         search=q, deleted=deleted, limit=limit, offset=offset, account_ids=key_accounts(key),
     )  # fmt: skip
     return AdminPostPage(
-        items=[admin_post(p, settings.public_base_url) for p in posts],
+        items=[
+            admin_post(p, settings.public_base_url, media_url=settings.media_public_url)
+            for p in posts
+        ],
         total=total,
         limit=limit,
         offset=offset,

@@ -164,12 +164,17 @@ def image_out(
     base_url: str = "",
     *,
     fallback_alt: str = "",
+    media_url: str = "",
 ) -> ImageOut | None:
+    """URLs of our image routes; with `media_url` (IGS_MEDIA_PUBLIC_URL: a CDN or the bucket)
+    the storage keys under it instead, which carry the content hash (cached forever)."""
     if not shows_image(row) or not row.variants:
         return None
     version = (row.content_hash or "")[:12]
     urls = {
-        name: f"{base_url}{_image_path(post_id, index, name)}?v={version}"
+        name: f"{media_url}/{row.variants[name]['key']}"
+        if media_url
+        else f"{base_url}{_image_path(post_id, index, name)}?v={version}"
         for name in row.variants
         if name in _URL_VARIANTS
     }
@@ -201,10 +206,10 @@ def image_out(
     )
 
 
-def public_post(post: InstagramPost, base_url: str = "") -> PublicPost:
+def public_post(post: InstagramPost, base_url: str = "", *, media_url: str = "") -> PublicPost:
     """Needs `post.children` loaded."""
     alt = post.alt_text or generated_alt(post.media_type, post.username, post.caption)
-    image = image_out(post, post.id, None, base_url, fallback_alt=alt)
+    image = image_out(post, post.id, None, base_url, fallback_alt=alt, media_url=media_url)
     count = len(post.children)
 
     def child_alt(child: PostMedia) -> str:
@@ -241,7 +246,12 @@ def public_post(post: InstagramPost, base_url: str = "") -> PublicPost:
             for child in post.children
             if (
                 out := image_out(
-                    child, post.id, child.position, base_url, fallback_alt=child_alt(child)
+                    child,
+                    post.id,
+                    child.position,
+                    base_url,
+                    fallback_alt=child_alt(child),
+                    media_url=media_url,
                 )
             )
             is not None
@@ -249,8 +259,10 @@ def public_post(post: InstagramPost, base_url: str = "") -> PublicPost:
     )
 
 
-def public_post_dict(post: InstagramPost, base_url: str = "") -> dict[str, Any]:
-    return public_post(post, base_url).model_dump(mode="json")
+def public_post_dict(
+    post: InstagramPost, base_url: str = "", *, media_url: str = ""
+) -> dict[str, Any]:
+    return public_post(post, base_url, media_url=media_url).model_dump(mode="json")
 
 
 def moderation_status(post: InstagramPost) -> str:
@@ -281,8 +293,8 @@ class AdminPost(PublicPost):
     last_synced_at: datetime | None
 
 
-def admin_post(post: InstagramPost, base_url: str = "") -> AdminPost:
-    public = public_post(post, base_url)
+def admin_post(post: InstagramPost, base_url: str = "", *, media_url: str = "") -> AdminPost:
+    public = public_post(post, base_url, media_url=media_url)
     return AdminPost(
         **public.model_dump(),
         account_id=post.account_id,

@@ -98,6 +98,6 @@ async def get_job(job_id: IdPath, session: SessionDep, key: ReadKey) -> SyncJobO
 
 @router.post("/jobs/{job_id}/cancel", response_model=SyncJobOut, responses=NOT_FOUND)
 async def cancel_job(job_id: IdPath, session: SessionDep, key: AdminKey) -> SyncJobOut:
-    """Cancel a pending sync job (409 once it runs or ended)."""
+    """Cancel a pending or running sync job (409 once it ended)."""
     check_account(key, (await service.get_job(session, job_id)).account_id, f"sync job {job_id}")
     return SyncJobOut.model_validate(await service.cancel_job(session, job_id))

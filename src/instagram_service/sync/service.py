@@ -96,18 +96,6 @@ async def get_job(session: AsyncSession, job_id: int) -> SyncJob:
     return await get_or_404(session, SyncJob, job_id, "sync job")
 
 
-async def cancel_job(session: AsyncSession, job_id: int) -> SyncJob:
-    """Cancel a job that has not started: it ends FAILED and the worker never claims it."""
-    job = await get_job(session, job_id)
-    if job.status != SyncStatus.PENDING:
-        raise Conflict(f"sync job {job_id} is {job.status.lower()}: only pending ones cancel")
-    job.status = SyncStatus.FAILED
-    job.error_message = "cancelled by an admin"
-    job.completed_at = utcnow()
-    await session.flush()
-    return job
-
-
 def jobs_query(
     *,
     account_id: int | None = None,
@@ -256,3 +244,16 @@ async def accounts_due(session: AsyncSession) -> list[tuple[InstagramAccount, Sy
         ):
             due.append((account, SyncType.INCREMENTAL))
     return due
+
+
+async def cancel_job(session: AsyncSession, job_id: int) -> SyncJob:
+    """Ends a PENDING or RUNNING job as FAILED ("cancelled"); a worker running it loses its
+    lease at its next heartbeat and stops, writing nothing more."""
+    job = await get_or_404(session, SyncJob, job_id, "sync job")
+    if job.status not in ACTIVE_STATUSES:
+        raise Conflict(f"job {job_id} is already {job.status.lower()}")
+    job.status = SyncStatus.FAILED
+    job.completed_at = utcnow()
+    job.error_message = "cancelled by an admin"
+    await session.flush()
+    return job

@@ -24,7 +24,11 @@ from instagram_service.sync.ports import Moderator
 class Outcome(StrEnum):
     ADDED = "added"
     UPDATED = "updated"
+    REFRESHED = "refreshed"  # only re-signed CDN links: not counted as an update
     UNCHANGED = "unchanged"
+
+
+URL_FIELDS = frozenset({"media_url", "thumbnail_url"})
 
 
 def post_values(media: IGMedia, account: InstagramAccount) -> dict[str, Any]:
@@ -92,8 +96,11 @@ def _assign(row: Any, values: dict[str, Any]) -> set[str]:
     return changed
 
 
-def _sync_children(post: InstagramPost, children: list[IGChild], restored: bool = False) -> bool:
-    changed = False
+def _sync_children(
+    post: InstagramPost, children: list[IGChild], restored: bool = False
+) -> tuple[bool, bool]:
+    """(any column changed, anything but a re-signed link changed)."""
+    changed = content = False
     existing = {child.position: child for child in post.children}
     for position, child in enumerate(children):
         values = _child_values(child)
@@ -102,7 +109,7 @@ def _sync_children(post: InstagramPost, children: list[IGChild], restored: bool 
             post.children.append(
                 PostMedia(position=position, media_status=_needs_image(child.image_url), **values)
             )
-            changed = True
+            changed = content = True
             continue
         before = _image_path(row)
         touched = _assign(row, values)
@@ -110,10 +117,11 @@ def _sync_children(post: InstagramPost, children: list[IGChild], restored: bool 
         if child.image_url and _must_fetch(row, moved, restored):
             _to_fetch(row)
         changed |= bool(touched)
+        content |= moved or bool(touched - URL_FIELDS)
     for row in existing.values():  # the album lost children
         post.children.remove(row)
-        changed = True
-    return changed
+        changed = content = True
+    return changed, content
 
 
 async def load_posts(session: AsyncSession, ids: list[str]) -> dict[str, InstagramPost]:
@@ -171,9 +179,11 @@ def upsert_post(
         post.sync_retry_count = 0
     if image is None and post.media_status == MediaStatus.PENDING:
         post.media_status = MediaStatus.NONE
-    children_changed = _sync_children(post, media.children, restored)
+    children_changed, children_content = _sync_children(post, media.children, restored)
     if not changed and not children_changed:
         return Outcome.UNCHANGED, post
     moderator.apply(post, account)
     post.last_synced_at = utcnow()
+    if not moved and changed <= URL_FIELDS and not children_content:
+        return Outcome.REFRESHED, post
     return Outcome.UPDATED, post

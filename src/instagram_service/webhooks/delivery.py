@@ -34,6 +34,14 @@ SUBSCRIPTIONS_DISABLED = Counter(
     "Outgoing webhook subscriptions disabled after repeated failed deliveries",
 )
 
+DELIVERIES = Counter(
+    "igs_webhook_deliveries_total",
+    "Outgoing webhook delivery attempts: delivered, failed (will retry), or failed for good",
+    ["outcome"],
+)
+for _outcome in ("delivered", "retrying", "failed"):
+    DELIVERIES.labels(_outcome)
+
 LOST_AFTER = timedelta(minutes=2)  # a pending row this late was never kicked (or lost)
 MAX_ERROR_CHARS = 1000
 
@@ -182,9 +190,12 @@ async def _record(container: Container, claimed: Claimed, result: Result) -> Non
         if result.ok:
             row.status = DeliveryStatus.SUCCEEDED
             subscription.consecutive_failures = 0
+            DELIVERIES.labels("delivered").inc()
             return
         row.status = DeliveryStatus.FAILED
-        if claimed.attempt <= len(delays) and subscription.is_active:
+        will_retry = claimed.attempt <= len(delays) and subscription.is_active
+        DELIVERIES.labels("retrying" if will_retry else "failed").inc()
+        if will_retry:
             due = utcnow() + timedelta(seconds=delays[claimed.attempt - 1])
             row.next_attempt_at = due
             retry = WebhookDelivery(

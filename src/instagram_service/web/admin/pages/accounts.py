@@ -88,13 +88,17 @@ async def accounts_page(
 
 
 @router.post("/admin/accounts/connect")
-async def connect(request: Request, settings: SettingsDep, console: GlobalEditor) -> Response:
-    """Business Login from the browser: to Instagram's authorize page, back via the callback."""
-    url = oauth.authorize_url(settings)
+async def connect(
+    request: Request, db: SessionDep, settings: SettingsDep, console: GlobalEditor
+) -> Response:
+    """Business Login from the browser: to Instagram's authorize page, back via the callback.
+    The state is the session's (owner `console:<key id>`), and this browser's (the cookie)."""
+    owner = f"{oauth.CONSOLE_OWNER}{console.key.id}"
+    url = await oauth.start_login(db, settings, owner=owner)
     state = parse_qs(urlsplit(url).query)["state"][0]
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
-        oauth.BROWSER_STATE_COOKIE, state, max_age=oauth.STATE_TTL_S, path=CALLBACK_PATH,
+        oauth.BROWSER_STATE_COOKIE, state, max_age=int(oauth.STATE_TTL.total_seconds()), path=CALLBACK_PATH,
         httponly=True, samesite="lax", secure=request.url.scheme == "https",
     )  # fmt: skip
     return response
