@@ -25,7 +25,7 @@ from instagram_service.deps import ContainerDep, DatabaseDep, IdPath, SessionDep
 from instagram_service.errors import BadRequest
 from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
 from instagram_service.kit.pagination import Limit, Offset, paginate
-from instagram_service.media.storage import remove_media_files
+from instagram_service.media.stores import remove_media_files
 from instagram_service.models import InstagramAccount
 
 admin = APIRouter(prefix="/api/v1/accounts", tags=["accounts"], responses=ADMIN_ERRORS)

@@ -193,7 +193,7 @@ async def cancel_job(settings: Settings, job_id: int) -> SyncJob:
 
 async def recent_jobs(settings: Settings, limit: int) -> list[SyncJob]:
     async with open_container(settings) as container, container.db.session() as session:
-        jobs, _ = await sync.list_jobs(session, limit=limit)
+        jobs = await sync.recent_jobs(session, limit=limit)
         return list(jobs)
 
 

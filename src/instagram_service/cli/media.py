@@ -39,7 +39,7 @@ def _fail(message: str) -> typer.Exit:
 
 def check_storage(settings: Settings) -> None:
     """Before `serve` and `worker` start: a missing bucket or refused keys is one line."""
-    from instagram_service.media.storage import media_storage
+    from instagram_service.media.stores import media_storage
 
     try:
         asyncio.run(media_storage(settings).verify())
@@ -98,7 +98,8 @@ async def _migrate(
     )
 
     from instagram_service.media.migrate_storage import migrate_storage, plan, present_in
-    from instagram_service.media.storage import local_storage, media_storage
+    from instagram_service.media.storage import local_storage
+    from instagram_service.media.stores import media_storage
 
     source = local_storage(settings)
     target = media_storage(target_settings)
@@ -144,7 +145,7 @@ def sweep_orphans_command(
     async def body() -> None:
         from instagram_service.db import Database
         from instagram_service.media.orphans import sweep_orphans
-        from instagram_service.media.storage import media_storage
+        from instagram_service.media.stores import media_storage
 
         db = Database(settings.database_url, pool_size=2)
         try:

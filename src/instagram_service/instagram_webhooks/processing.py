@@ -21,7 +21,6 @@ from instagram_service.instagram_webhooks.store import Change, iter_changes
 from instagram_service.models import (
     InstagramAccount,
     InstagramPost,
-    MediaStatus,
     SyncType,
     WebhookEvent,
     WebhookEventStatus,
@@ -30,8 +29,9 @@ from instagram_service.observability import WEBHOOKS_RECEIVED, get_logger
 from instagram_service.posts.changes import record_post_transition
 from instagram_service.posts.visibility import is_public
 from instagram_service.sync import ports
-from instagram_service.sync.service import queue_sync
-from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
+from instagram_service.sync.refresh import refresh
+from instagram_service.sync.service import trigger_sync
+from instagram_service.sync.upsert import Outcome
 
 log = get_logger(__name__)
 
@@ -147,20 +147,15 @@ async def refresh_media(container: Container, account_id: int, media_id: str) ->
         return Result(FAILED, f"token invalid, the account must be reconnected: {exc}")
     except InstagramError as exc:
         return Result(FAILED, str(exc))
-    async with container.db.session() as session:
-        account = await session.get(InstagramAccount, account_id)
-        assert account is not None
-        moderator = await container.get(ports.MODERATION).prepare(session)
-        existing = (await load_posts(session, [media.id])).get(media.id)
-        was_public = existing is not None and is_public(existing)
-        outcome, post = upsert_post(session, account, media, existing, moderator)
-        await session.flush()
-        post_id, pending = post.id, post.media_status == MediaStatus.PENDING
-    if pending:
-        await container.get(ports.MEDIA).process_posts(account, token, [post_id])
+    refreshed = await refresh(
+        container.db, container.get(ports.MODERATION), container.get(ports.MEDIA),
+        account_id, token, [media],
+    )  # fmt: skip
+    (outcome,) = refreshed.outcomes
+    was_public = refreshed.changes.was_public[media.id]
     async with container.db.session() as session:
         query = select(InstagramPost).options(selectinload(InstagramPost.children))
-        post = (await session.scalars(query.where(InstagramPost.id == post_id))).one()
+        post = (await session.scalars(query.where(InstagramPost.instagram_id == media.id))).one()
         await record_post_transition(
             session,
             post,
@@ -207,8 +202,8 @@ async def sync_account(container: Container, account_id: int, why: str) -> Resul
         account = await session.get(InstagramAccount, account_id)
         assert account is not None
         try:
-            job, created = await queue_sync(
-                session, account, SyncType.INCREMENTAL, trigger="webhook"
+            job, created = await trigger_sync(
+                session, account, SyncType.INCREMENTAL, trigger="webhook", queue=True
             )
         except ServiceError as exc:
             return Result(IGNORED, f"{why}; no sync: {exc.message}")

@@ -4,6 +4,7 @@ an integer it cannot hold)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar, get_args
 
 from fastapi import Query
@@ -59,6 +60,19 @@ def next_offset(offset: int, limit: int, total: int) -> int | None:
     return offset + limit if offset + limit < total else None
 
 
+def page_of(
+    page: type[PageT], items: Sequence[Any], total: int, *, limit: int, offset: int
+) -> PageT:
+    """A page of items already made (e.g. posts in their public or admin shape)."""
+    return page(
+        items=list(items),
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=next_offset(offset, limit, total),
+    )
+
+
 async def count(session: AsyncSession, query: Select[Any]) -> int:
     """How many rows an (ordered or not) select matches, counted in SQL."""
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
@@ -78,10 +92,5 @@ async def paginate(
     rows counted in SQL."""
     total = await count(session, query)
     rows = await session.scalars(query.limit(limit).offset(offset))
-    return page(
-        items=[item.model_validate(row) for row in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-    )
+    items = [item.model_validate(row) for row in rows]
+    return page_of(page, items, total, limit=limit, offset=offset)

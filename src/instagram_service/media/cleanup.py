@@ -8,7 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from instagram_service.db import Database, utcnow
-from instagram_service.media.storage import remove_media_files, variant_keys
+from instagram_service.media.storage import variant_keys
+from instagram_service.media.stores import remove_media_files
 from instagram_service.models import InstagramPost, MediaStatus, PostMedia
 from instagram_service.settings import Settings
 

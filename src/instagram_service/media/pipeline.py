@@ -1,4 +1,4 @@
-"""The sync engine's media seam: download each image once, make variants, record results.
+"""The media port the sync plugs in: download each image once, make variants, record results.
 
 A post's own image (a video's cover, an album's first image child) and each carousel child
 are one "target" each. A failure is recorded on its row and on the post (`sync_error`,
@@ -30,11 +30,11 @@ from instagram_service.media.storage import (
     Storage,
     StoredImage,
     content_key,
-    media_storage,
     remove_files,
     store_processed,
     variant_keys,
 )
+from instagram_service.media.stores import media_storage
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, PostMedia
 from instagram_service.models.media_sources import album_image_url, own_image_url, still_url
 from instagram_service.observability import IMAGES_PROCESSED, get_logger
@@ -159,7 +159,6 @@ class MediaPipeline:
             )
             targets: list[Target] = []
             for post in posts:
-                videos = self.settings.download_videos and post.account.download_videos
                 rows: list[tuple[InstagramPost | PostMedia, int | None]] = [(post, None)]
                 rows += [(child, child.id) for child in post.children]
                 for row, child_id in rows:
@@ -175,12 +174,18 @@ class MediaPipeline:
                                 post.instagram_id,
                                 url,
                                 row.content_hash,
-                                video if videos else None,
+                                video
+                                if self.settings.download_videos and post.account.download_videos
+                                else None,
                                 image_keys=tuple(sorted(variant_keys(images))),
                                 album=child_id is None and post.media_type == "CAROUSEL_ALBUM",
                             )
                         )
             return targets
+
+    def _videos(self, post: InstagramPost) -> bool:
+        """Video files too: on in the settings, and the account did not opt out."""
+        return self.settings.download_videos and post.account.download_videos
 
     def _refresher(
         self, target: Target, token: str, *, video: bool = False

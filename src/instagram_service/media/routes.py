@@ -12,7 +12,7 @@ from sqlalchemy import update
 from instagram_service.db import Database
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
-from instagram_service.media.storage import media_storage
+from instagram_service.media.stores import media_storage
 from instagram_service.models import InstagramPost, MediaStatus, PostMedia
 from instagram_service.observability import get_logger
 from instagram_service.posts.service import get_post

@@ -28,7 +28,7 @@ from obstore.exceptions import (
 from obstore.store import S3Store
 
 from instagram_service.media.imaging import CONTENT_TYPES
-from instagram_service.media.storage import StorageUnavailable, StoredObject, validate_key
+from instagram_service.media.storage_base import StorageUnavailable, StoredObject, validate_key
 from instagram_service.settings import Settings
 
 if TYPE_CHECKING:

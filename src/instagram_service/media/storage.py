@@ -9,28 +9,31 @@ Layout (keys are relative paths with `/`):
 <hash12> is the start of the sha256 of that file's own bytes: a name never changes meaning,
 so files can be cached forever, and saving the same bytes again writes nothing.
 
-`IGS_STORAGE=s3` puts the same keys in a bucket (`s3_storage.py`); `media_storage` picks the
-backend, once per process.
+`IGS_STORAGE=s3` puts the same keys in a bucket (`s3_storage.py`); `stores.media_storage`
+picks the backend, once per process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import hashlib
 import os
 import re
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from instagram_service.errors import ServiceError
 from instagram_service.media.imaging import CONTENT_TYPES, ProcessedImage
-from instagram_service.settings import Settings, StorageKind
+
+# Re-exported: the stores' shared names, where callers have always found them.
+from instagram_service.media.storage_base import InvalidKey as InvalidKey
+from instagram_service.media.storage_base import StorageUnavailable as StorageUnavailable
+from instagram_service.media.storage_base import StoredObject as StoredObject
+from instagram_service.media.storage_base import validate_key as validate_key
+from instagram_service.settings import Settings
 
 FOLDERS = {
     "original": "original",
@@ -38,36 +41,7 @@ FOLDERS = {
     "optimized": "optimized",
     "large": "large",
 }
-_SEGMENT = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-class InvalidKey(ValueError):
-    pass
-
-
-class StorageUnavailable(ServiceError):
-    """The store cannot be used (missing bucket, refused credentials): one clear message."""
-
-    status_code = 503
-
-
-@dataclass(frozen=True, slots=True)
-class StoredObject:
-    key: str
-    size: int
-    modified: datetime
-
-
-def validate_key(key: str) -> str:
-    """`a/b/c.webp` with `[A-Za-z0-9_.-]` segments only: no `..`, no absolute or hidden paths."""
-    segments = key.split("/")
-    if not 1 <= len(segments) <= 4:
-        raise InvalidKey(f"invalid storage key {key!r}")
-    for segment in segments:
-        if not _SEGMENT.fullmatch(segment) or segment.startswith("."):
-            raise InvalidKey(f"invalid storage key {key!r}")
-    return key
 
 
 def validate_media_id(media_id: str) -> str:
@@ -304,52 +278,3 @@ async def remove_files(storage: Storage, keys: Iterable[str | None]) -> int:
 def local_storage(settings: Settings) -> LocalStorage:
     """The media folder the settings name."""
     return LocalStorage(settings.media_root, accel_prefix=settings.media_accel_redirect_prefix)
-
-
-def media_storage(settings: Settings) -> Storage:
-    """The store `IGS_STORAGE` names: the one place that picks it. An S3 client is built
-    once per bucket configuration and shared (it is safe on any event loop)."""
-    if settings.storage is StorageKind.S3:
-        return _s3_storage(settings)
-    return local_storage(settings)
-
-
-def _s3_config_key(settings: Settings) -> tuple[object, ...]:
-    secret = settings.s3_secret_access_key
-    return (
-        settings.s3_bucket,
-        settings.s3_endpoint_url,
-        settings.s3_region,
-        settings.s3_prefix,
-        settings.s3_access_key_id,
-        secret.get_secret_value() if secret else None,
-    )
-
-
-_s3_stores: dict[tuple[object, ...], Storage] = {}
-
-
-def _before_exit() -> None:
-    """obstore's tokio threads hand each result to the event loop and then take the GIL back
-    once more; one still doing so when the interpreter finalizes aborts the process (seen:
-    exit code 134 in about 1 run of 6). A moment lets them finish first."""
-    if _s3_stores:
-        _s3_stores.clear()
-        time.sleep(0.1)
-
-
-atexit.register(_before_exit)
-
-
-def _s3_storage(settings: Settings) -> Storage:
-    from instagram_service.media.s3_storage import S3Storage
-
-    key = _s3_config_key(settings)
-    if key not in _s3_stores:
-        _s3_stores[key] = S3Storage(settings)
-    return _s3_stores[key]
-
-
-async def remove_media_files(settings: Settings, keys: Iterable[str | None]) -> int:
-    """Remove files after the commit that dropped their rows (see remove_files)."""
-    return await remove_files(media_storage(settings), keys)

@@ -27,12 +27,9 @@ from instagram_service.instagram.errors import (
     RateLimited,
     TokenInvalid,
 )
-from instagram_service.instagram.schemas import IGMedia
 from instagram_service.models import (
     InstagramAccount,
     InstagramPost,
-    MediaStatus,
-    PostMedia,
     SyncJob,
     SyncStatus,
     SyncType,
@@ -44,7 +41,6 @@ from instagram_service.observability import (
     get_logger,
 )
 from instagram_service.posts.changes import (
-    PageChanges,
     record_page_changes,
     record_removed,
     record_sync_summary,
@@ -53,14 +49,13 @@ from instagram_service.posts.visibility import is_public
 from instagram_service.security import TokenCipher
 from instagram_service.sync import ports
 from instagram_service.sync.lease import LeaseLost, claim_job, heartbeat, holds
-from instagram_service.sync.ports import MediaPort, ModerationPort
-from instagram_service.sync.upsert import Outcome, load_posts, upsert_post
+from instagram_service.sync.ports import MediaOutcome, MediaPort, ModerationPort
+from instagram_service.sync.refresh import fetch_images, store
+from instagram_service.sync.upsert import Outcome
 
 log = get_logger(__name__)
 
-MAX_MEDIA_RETRIES = 3
 MEDIA_CHUNK = 6  # posts whose images are processed (in parallel) between progress updates
-_RETRY = (MediaStatus.PENDING, MediaStatus.FAILED)
 
 
 @dataclass
@@ -183,88 +178,49 @@ async def _walk(
             apply_profile(account, profile)
     pages = ctx.client.iter_media_pages(token, "me", limit=ctx.page_size, stats=stats)
     async for page in pages:
-        known, changes = await _store_page(ctx, account_id, page.items, counters)
+        refreshed = await store(
+            ctx.db, ctx.moderation, account_id, page.items,
+            on_post=lambda outcome: _count(ctx, counters, outcome),
+        )  # fmt: skip
         seen.update(item.id for item in page.items)
         ctx.progress.pages += 1
+        ids = [item.id for item in page.items]
+        # For a progress bar, in chunks: it counts images as they come in, not once per page.
+        # Without one, the whole page at once, which keeps every download and encoder slot busy.
+        chunk = MEDIA_CHUNK if ctx.progress.on_images else None
         async with _beating(ctx, job_id, lease, counters, stats):
-            await _process_media(ctx, account_id, token, [item.id for item in page.items], counters)
+            await fetch_images(
+                ctx.db, ctx.media, account_id, token, ids, chunk=chunk,
+                on_chunk=lambda outcome: _count_images(ctx, counters, outcome),
+            )  # fmt: skip
         async with ctx.db.session() as session:
             counters.public_changes += await record_page_changes(
-                session, changes, base_url=ctx.public_base_url, media_url=ctx.media_public_url
+                session,
+                refreshed.changes,
+                base_url=ctx.public_base_url,
+                media_url=ctx.media_public_url,
             )
         if ctx.progress.on_page:
             ctx.progress.on_page(ctx.progress)
         await heartbeat(ctx.db, job_id, lease, _job_counters(counters, stats))
-        if walk == SyncType.INCREMENTAL and known and len(seen) >= max_recent:
+        if walk == SyncType.INCREMENTAL and refreshed.known and len(seen) >= max_recent:
             break  # met posts we have, and refreshed the newest max_posts_to_sync
     return seen
 
 
-async def _store_page(
-    ctx: SyncContext, account_id: int, items: list[IGMedia], counters: _Counters
-) -> tuple[bool, PageChanges]:
-    """Upsert one page in one transaction; returns whether it held posts we already had,
-    and what the CMS must hear about once the page's images are in."""
-    async with ctx.db.session() as session:
-        account = await session.get(InstagramAccount, account_id)
-        assert account is not None
-        moderator = await ctx.moderation.prepare(session)
-        existing = await load_posts(session, [item.id for item in items])
-        changes = PageChanges({item.id: False for item in items})
-        for post in existing.values():
-            changes.was_public[post.instagram_id] = is_public(post)
-        for item in items:
-            outcome, _post = upsert_post(session, account, item, existing.get(item.id), moderator)
-            counters.processed += 1
-            if outcome is Outcome.ADDED:
-                counters.added += 1
-            elif outcome is Outcome.UPDATED:
-                counters.updated += 1
-            elif outcome is Outcome.REFRESHED:
-                counters.refreshed += 1
-            if outcome is not Outcome.UNCHANGED:
-                changes.changed.add(item.id)
-            POSTS_SYNCED.labels(outcome.value).inc()
-            ctx.progress.posts += 1
-            if ctx.progress.on_post:
-                ctx.progress.on_post(ctx.progress)
-            # A page is ~100 posts of rules and ORM work: in embedded mode the API's requests
-            # share this event loop, and must not wait for the whole page (p99 1.5 s).
-            await asyncio.sleep(0)
-    return bool(existing), changes
-
-
-async def _process_media(
-    ctx: SyncContext, account_id: int, token: str, instagram_ids: list[str], counters: _Counters
-) -> None:
-    async with ctx.db.session() as session:
-        account = await session.get(InstagramAccount, account_id)
-        assert account is not None
-        child_waiting = (
-            select(PostMedia.id)
-            .where(PostMedia.post_id == InstagramPost.id, PostMedia.media_status.in_(_RETRY))
-            .exists()
-        )
-        rows = await session.execute(
-            select(InstagramPost.id).where(
-                InstagramPost.instagram_id.in_(instagram_ids),
-                InstagramPost.sync_retry_count < MAX_MEDIA_RETRIES,
-                InstagramPost.media_status.in_(_RETRY) | child_waiting,
-            )
-        )
-        post_ids = [row[0] for row in rows]
-    if not post_ids:
-        return
-    # For a progress bar, in chunks: it counts images as they come in, not once per page.
-    # Without one, the whole page at once, which keeps every download and encoder slot busy.
-    size = MEDIA_CHUNK if ctx.progress.on_images else len(post_ids)
-    for start in range(0, len(post_ids), size):
-        chunk = post_ids[start : start + size]
-        outcome = await ctx.media.process_posts(account, token, chunk)
-        counters.failed += len(outcome.failed_post_ids)
-        ctx.progress.images += outcome.images_done
-        if ctx.progress.on_images:
-            ctx.progress.on_images(ctx.progress)
+def _count(ctx: SyncContext, counters: _Counters, outcome: Outcome) -> None:
+    """One stored post: the job's counters, the metric and the progress bar."""
+    counters.processed += 1
+    if outcome is Outcome.ADDED:
+        counters.added += 1
+    elif outcome is Outcome.UPDATED:
+        counters.updated += 1
+    elif outcome is Outcome.REFRESHED:
+        counters.refreshed += 1
+    POSTS_SYNCED.labels(outcome.value).inc()
+    ctx.progress.posts += 1
+    if ctx.progress.on_post:
+        ctx.progress.on_post(ctx.progress)
 
 
 @asynccontextmanager
@@ -288,6 +244,13 @@ async def _beating(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _count_images(ctx: SyncContext, counters: _Counters, outcome: MediaOutcome) -> None:
+    counters.failed += len(outcome.failed_post_ids)
+    ctx.progress.images += outcome.images_done
+    if ctx.progress.on_images:
+        ctx.progress.on_images(ctx.progress)
 
 
 def _job_counters(counters: _Counters, stats: CallStats) -> dict[str, int]:

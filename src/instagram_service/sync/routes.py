@@ -38,7 +38,9 @@ async def trigger(
     """Start a sync of an account, or return the one already pending or running."""
     account = await accounts.get_account(session, body.account)
     check_account(key, account.id, f"account {body.account!r}")
-    job, created = await service.queue_sync(session, account, body.type, full=body.full)
+    job, created = await service.trigger_sync(
+        session, account, body.type, full=body.full, queue=True
+    )
     if not created:
         response.status_code = 200
     return SyncJobOut.model_validate(job)
@@ -64,7 +66,7 @@ async def status(session: SessionDep, key: ReadKey) -> SyncStatusOut:
                 active_job=SyncJobOut.model_validate(active) if active else None,
             )
         )
-    recent, _total = await service.list_jobs(session, limit=10, account_ids=allowed)
+    recent = await service.recent_jobs(session, 10, account_ids=allowed)
     return SyncStatusOut(
         accounts=states, recent_jobs=[SyncJobOut.model_validate(j) for j in recent]
     )

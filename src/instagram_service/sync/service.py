@@ -43,8 +43,10 @@ async def trigger_sync(
     *,
     full: bool = False,
     trigger: str = "manual",
+    queue: bool = False,
 ) -> tuple[SyncJob, bool]:
     """Create a PENDING job, or return the account's active one. Returns (job, created).
+    `queue`: a job created is sent to the workers once the session commits.
 
     The partial unique index on sync_jobs makes this safe across processes.
     """
@@ -74,22 +76,9 @@ async def trigger_sync(
         if again is None:
             raise
         return again, False
-    return job, True
-
-
-async def queue_sync(
-    session: AsyncSession,
-    account: InstagramAccount,
-    sync_type: SyncType,
-    *,
-    full: bool = False,
-    trigger: str = "manual",
-) -> tuple[SyncJob, bool]:
-    """`trigger_sync`, and a job it created is queued once the session commits."""
-    job, created = await trigger_sync(session, account, sync_type, full=full, trigger=trigger)
-    if created:
+    if queue:
         enqueue_after_commit(session, RUN_JOB_TASK, job.id, swept=False)
-    return job, created
+    return job, True
 
 
 async def get_job(session: AsyncSession, job_id: int) -> SyncJob:
@@ -102,7 +91,8 @@ def jobs_query(
     status: str | None = None,
     account_ids: Sequence[int] | None = None,
 ) -> Select[SyncJob]:
-    """Sync jobs, newest first, optionally of one account and in one status."""
+    """Sync jobs, newest first, optionally of one account and in one status (and only of
+    `account_ids`, a scoped key's accounts)."""
     query = select(SyncJob).order_by(SyncJob.created_at.desc(), SyncJob.id.desc())
     if account_ids is not None:
         query = query.where(SyncJob.account_id.in_(account_ids))
@@ -113,19 +103,10 @@ def jobs_query(
     return query
 
 
-async def list_jobs(
-    session: AsyncSession,
-    *,
-    account_id: int | None = None,
-    status: str | None = None,
-    limit: int = 20,
-    offset: int = 0,
-    account_ids: Sequence[int] | None = None,
-) -> tuple[Sequence[SyncJob], int]:
-    query = jobs_query(account_id=account_id, status=status, account_ids=account_ids)
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = await session.scalars(query.limit(limit).offset(offset))
-    return rows.all(), total or 0
+async def recent_jobs(
+    session: AsyncSession, limit: int, account_ids: Sequence[int] | None = None
+) -> Sequence[SyncJob]:
+    return (await session.scalars(jobs_query(account_ids=account_ids).limit(limit))).all()
 
 
 async def seconds_until_stale(

@@ -42,7 +42,7 @@ async def test_callback_without_the_console_cookie_answers_json(site: Site) -> N
     async with httpx.AsyncClient(base_url=site.base) as http:
         response = await http.get("/api/v1/accounts/callback?code=x&state=1.2.3")
     assert response.status_code == 400
-    assert response.json()["detail"].startswith("OAuth state does not match")
+    assert response.json()["detail"].startswith("this OAuth state is unknown")
 
 
 async def test_sync_now_shows_progress_to_completion(

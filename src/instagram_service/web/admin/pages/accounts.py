@@ -15,7 +15,7 @@ from instagram_service.accounts.routes import CALLBACK_PATH
 from instagram_service.db import after_commit, utcnow
 from instagram_service.deps import ContainerDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import Forbidden, NotFound
-from instagram_service.media.storage import remove_media_files
+from instagram_service.media.stores import remove_media_files
 from instagram_service.models import InstagramAccount, SyncJob, SyncType
 from instagram_service.sync import service as sync
 from instagram_service.web.admin.console import Console, Editor, GlobalEditor, Viewer
@@ -98,9 +98,14 @@ async def connect(
     state = parse_qs(urlsplit(url).query)["state"][0]
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
-        oauth.BROWSER_STATE_COOKIE, state, max_age=int(oauth.STATE_TTL.total_seconds()), path=CALLBACK_PATH,
-        httponly=True, samesite="lax", secure=request.url.scheme == "https",
-    )  # fmt: skip
+        oauth.BROWSER_STATE_COOKIE,
+        state,
+        max_age=int(oauth.STATE_TTL.total_seconds()),
+        path=CALLBACK_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 
@@ -120,7 +125,9 @@ async def sync_now(
 ) -> Response:
     account = await _account(db, console, account_id)
     kind = SyncType.FULL if walk == "full" else SyncType.INCREMENTAL
-    job, _created = await sync.queue_sync(db, account, SyncType.MANUAL, full=kind == SyncType.FULL)
+    job, _created = await sync.trigger_sync(
+        db, account, SyncType.MANUAL, full=kind == SyncType.FULL, queue=True
+    )
     return RedirectResponse(f"/admin/jobs/{job.id}", status_code=303)
 
 

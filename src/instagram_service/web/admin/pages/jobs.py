@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from instagram_service.accounts import service as accounts
 from instagram_service.deps import IdPath, SessionDep
 from instagram_service.errors import NotFound
+from instagram_service.kit.pagination import count
 from instagram_service.models import InstagramAccount, SyncJob, SyncType
 from instagram_service.sync import service as sync
 from instagram_service.web.admin.console import Console, Editor, Viewer
@@ -45,7 +46,8 @@ def job_json(job: SyncJob, account: InstagramAccount | None) -> dict[str, Any]:
 
 @router.get("/admin/jobs")
 async def jobs_page(request: Request, db: SessionDep, console: Viewer) -> Response:
-    jobs, total = await sync.list_jobs(db, limit=50, account_ids=console.account_ids)
+    jobs = await sync.recent_jobs(db, 50, account_ids=console.account_ids)
+    total = await count(db, sync.jobs_query(account_ids=console.account_ids))
     names = {a.id: a.username for a in await accounts.list_accounts(db)}
     return page(
         request, "jobs.html", console, section="jobs", title="Sync jobs", jobs=jobs,
