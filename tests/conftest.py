@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from instagram_service.app import create_app
 from instagram_service.db import Database
 from instagram_service.migrate import upgrade
-from instagram_service.models import Base
+from instagram_service.models import DEFAULT_CATEGORIES, Base, Category
 from instagram_service.security import generate_fernet_key
 from instagram_service.settings import Settings
 
@@ -86,9 +87,15 @@ async def session(db: Database) -> AsyncIterator[AsyncSession]:
 
 
 async def truncate_all(db: Database) -> None:
+    """Every table emptied, then the rows migrations seed put back (the default categories)."""
     async with db.engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             await connection.execute(table.delete())
+        now = datetime.now(UTC)
+        await connection.execute(
+            Category.__table__.insert(),
+            [{"name": name, "created_at": now, "updated_at": now} for name in DEFAULT_CATEGORIES],
+        )
 
 
 @pytest.fixture

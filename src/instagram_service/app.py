@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -22,6 +22,7 @@ from instagram_service import __version__
 from instagram_service.accounts.routes import router as accounts_router
 from instagram_service.apikeys.routes import router as keys_router
 from instagram_service.body_limit import BodyLimitMiddleware
+from instagram_service.categories.routes import router as categories_router
 from instagram_service.db import Database
 from instagram_service.dependencies_check import one_line
 from instagram_service.errors import ServiceError
@@ -38,6 +39,9 @@ from instagram_service.posts.routes import public as gallery_router
 from instagram_service.settings import Settings, get_settings
 from instagram_service.sync.routes import router as sync_router
 from instagram_service.validation import validation_error_handler
+from instagram_service.web.admin.routes import error_page as console_error_page
+from instagram_service.web.admin.routes import is_console
+from instagram_service.web.admin.routes import mount as mount_console
 from instagram_service.web.cors import PublicCORSMiddleware
 from instagram_service.web.routes import router as web_router
 from instagram_service.webhooks.routes import router as webhooks_router
@@ -54,8 +58,10 @@ Public routes are read-only. Admin routes need `Authorization: Bearer <admin key
 (create one with `instagram-service keys create --scope admin --name NAME`)."""
 
 
-async def service_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def service_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
+    if is_console(request):
+        return console_error_page(request, exc)
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
 
@@ -145,9 +151,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         instagram_webhooks_router,
         webhooks_router,
         moderation_router,
+        categories_router,
         images_router,
         web_router,
     )
     for router in routers:
         app.include_router(router)
+    mount_console(app)
     return app

@@ -225,6 +225,14 @@ class Settings(BaseSettings):
     gallery_cache_seconds: int = Field(30, ge=0, description="Gallery Cache-Control max-age.")
     public_base_url: str = Field("", description="Absolute base for image URLs (else relative).")
 
+    # Admin console
+    admin_session_secret: SecretStr | None = Field(
+        None, description="Signs admin console session cookies (the console is off without it)."
+    )
+    admin_session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="Admin console sessions expire after this."
+    )
+
     @field_validator(
         "token_keys", "cors_origins", "download_allowed_hosts", "featured_hashtags", mode="before"
     )

@@ -30,6 +30,7 @@ READ_SCOPE = {
     ("GET", "/api/v1/filters"),
     ("GET", "/api/v1/filters/{filter_id}"),
     ("GET", "/api/v1/feeds"),
+    ("GET", "/api/v1/categories"),
 }
 # Public without a key; a key changes the answer (the admin shape, a feed by id).
 OPTIONAL_KEY = {("GET", "/api/v1/posts/{post_id}"), ("GET", "/api/v1/feeds/{ref}")}

@@ -171,7 +171,7 @@ async def test_filters_speak_the_seeds_field_names(
             {"name": "x", "min_engagement_rate": -0.5},
             "min_engagement_rate: Input should be greater than or equal to 0",
         ),
-        ({"name": "x", "category": "food"}, "category: Input should be 'before_after',"),
+        ({"name": "x", "category": "Food & drink"}, "category: String should match pattern"),
         ({"name": "x", "colour": "red"}, "colour: Extra inputs are not permitted"),
         ({"name": "x", "auto_categorize": True}, ": Value error, auto_categorize needs a category"),
         ({"name": "x", "blacklist_hashtags": ["two words"]}, "is not a hashtag"),
@@ -250,8 +250,11 @@ async def test_patch_post_validation(
     assert messages(await client.patch(url, json={"is_featured": None}, headers=admin)) == [
         "is_featured: Value error, may not be null"
     ]
-    bad_category = await client.patch(url, json={"gallery_category": "food"}, headers=admin)
-    assert messages(bad_category)[0].startswith("gallery_category: Input should be")
+    bad_name = await client.patch(url, json={"gallery_category": "Food!"}, headers=admin)
+    assert messages(bad_name)[0].startswith("gallery_category: String should match pattern")
+    unknown = await client.patch(url, json={"gallery_category": "food"}, headers=admin)
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"].startswith("unknown category 'food'")
     missing = await client.patch("/api/v1/posts/999999", json={"is_approved": True}, headers=admin)
     assert missing.status_code == 404
     assert missing.json() == {"detail": "post 999999 not found"}
@@ -292,3 +295,12 @@ async def test_bulk_moderation(client: httpx.AsyncClient, keys: Keys, clean_db: 
 
     bad = await client.post(url, json={"ids": [], "action": "hide"}, headers=keys["admin"])
     assert len(messages(bad)) == 2
+
+
+async def test_a_category_outside_the_managed_list_is_422(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    body = {"name": "x", "auto_categorize": True, "category": "food"}
+    response = await client.post("/api/v1/filters", json=body, headers=keys["admin"])
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("unknown category 'food': create it first")

@@ -22,6 +22,11 @@ from instagram_service.settings import Settings
 
 STATE_TTL = timedelta(minutes=10)
 START_AGAIN = "start again from /api/v1/accounts/connect"
+# Set by the admin console to the state it started: the callback then sends that browser back
+# to the console instead of answering JSON (path-scoped to the callback, HttpOnly, Lax).
+BROWSER_STATE_COOKIE = "igs_oauth_state"
+CONSOLE_RETURN = "/admin/accounts"
+CONSOLE_OWNER = "console:"  # owner prefix of states started from a console session
 
 
 def _hash(state: str) -> str:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
-from fastapi.responses import RedirectResponse
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from instagram_service.accounts import oauth, service
@@ -11,7 +13,13 @@ from instagram_service.accounts.schemas import (
     AccountPage,
     AccountUpdate,
 )
-from instagram_service.apikeys.auth import AdminKey, ReadKey
+from instagram_service.apikeys.auth import (
+    AdminKey,
+    GlobalAdminKey,
+    ReadKey,
+    check_account,
+    key_accounts,
+)
 from instagram_service.db import after_commit
 from instagram_service.deps import ContainerDep, DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import BadRequest
@@ -23,20 +31,23 @@ from instagram_service.models import InstagramAccount
 admin = APIRouter(prefix="/api/v1/accounts", tags=["accounts"], responses=ADMIN_ERRORS)
 # Instagram's redirect: no key (its single-use `state` is checked instead).
 public = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+CALLBACK_PATH = "/api/v1/accounts/callback"
 
 
 @admin.get("", response_model=AccountPage)
 async def list_accounts(
-    session: SessionDep, _: ReadKey, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep, key: ReadKey, limit: Limit = 50, offset: Offset = 0
 ) -> AccountPage:
-    """List connected accounts, oldest first."""
+    """List connected accounts, oldest first (a scoped key: its accounts only)."""
     query = select(InstagramAccount).order_by(InstagramAccount.id)
+    if (allowed := key_accounts(key)) is not None:
+        query = query.where(InstagramAccount.id.in_(allowed))
     return await paginate(session, query, AccountPage, AccountOut, limit=limit, offset=offset)
 
 
 @admin.post("", response_model=AccountOut, status_code=201)
 async def add_account(
-    body: AccountCreate, session: SessionDep, container: ContainerDep, _: AdminKey
+    body: AccountCreate, session: SessionDep, container: ContainerDep, _: GlobalAdminKey
 ) -> AccountOut:
     """Connect an account with a long-lived token; its profile is read from `/me`."""
     account, _created = await service.connect_account(
@@ -46,7 +57,9 @@ async def add_account(
 
 
 @admin.get("/connect", response_class=RedirectResponse, status_code=307)
-async def connect(session: SessionDep, settings: SettingsDep, key: AdminKey) -> RedirectResponse:
+async def connect(
+    session: SessionDep, settings: SettingsDep, key: GlobalAdminKey
+) -> RedirectResponse:
     """Start Business Login for Instagram: redirects to Instagram's authorize page; its
     `state` is good for one callback within 10 minutes."""
     url = await oauth.start_login(session, settings, owner=f"api-key:{key.id}")
@@ -55,6 +68,7 @@ async def connect(session: SessionDep, settings: SettingsDep, key: AdminKey) -> 
 
 @public.get("/callback", response_model=AccountOut)
 async def callback(
+    request: Request,
     session: SessionDep,
     db: DatabaseDep,
     settings: SettingsDep,
@@ -63,48 +77,67 @@ async def callback(
     state: str | None = Query(None, max_length=256),
     error: str | None = Query(None, max_length=256),
     error_description: str | None = Query(None, max_length=1024),
-) -> AccountOut:
-    """Instagram's redirect after the user allowed (or refused) the connection."""
+) -> Response:
+    """Instagram's redirect after the user allowed (or refused) the connection.
+
+    Started from the admin console (its cookie holds this state): back to the console's
+    accounts page. Otherwise the connected account as JSON."""
+    from_console = bool(state) and request.cookies.get(oauth.BROWSER_STATE_COOKIE) == state
     if error:
+        if from_console:
+            return _to_console({"connect_error": error_description or error})
         raise BadRequest(f"Instagram connection refused: {error_description or error}")
     if not code or not state:
         raise BadRequest("the callback needs `code` and `state`")
     refused: BadRequest | None = None
+    owner = ""
     async with db.session() as own:  # its own unit of work: used up even if the rest fails
         try:
-            await oauth.take_state(own, state)
+            owner = await oauth.take_state(own, state)
         except BadRequest as exc:
             refused = exc
     if refused is not None:
         raise refused
+    from_console = from_console and owner.startswith(oauth.CONSOLE_OWNER)
     short = await container.client.exchange_code(code, settings.oauth_redirect_uri)
     long = await container.client.exchange_token(short.access_token)
     account, _created = await service.connect_account(
         session, container.client, container.cipher, long.access_token, expires_in=long.expires_in
     )
-    return AccountOut.model_validate(account)
+    if from_console:
+        return _to_console({"connected": account.username})
+    return JSONResponse(AccountOut.model_validate(account).model_dump(mode="json"))
+
+
+def _to_console(query: dict[str, str]) -> Response:
+    response = RedirectResponse(f"{oauth.CONSOLE_RETURN}?{urlencode(query)}", status_code=303)
+    response.delete_cookie(oauth.BROWSER_STATE_COOKIE, path=CALLBACK_PATH)
+    return response
 
 
 @admin.get("/{account_id}", response_model=AccountOut, responses=NOT_FOUND)
-async def get_account(account_id: IdPath, session: SessionDep, _: ReadKey) -> AccountOut:
+async def get_account(account_id: IdPath, session: SessionDep, key: ReadKey) -> AccountOut:
     """One account."""
+    check_account(key, account_id)
     return AccountOut.model_validate(await service.get_account(session, account_id))
 
 
 @admin.patch("/{account_id}", response_model=AccountOut, responses=NOT_FOUND)
 async def update_account(
-    account_id: IdPath, body: AccountUpdate, session: SessionDep, _: AdminKey
+    account_id: IdPath, body: AccountUpdate, session: SessionDep, key: AdminKey
 ) -> AccountOut:
     """Change sync settings, or deactivate (`is_active: false`)."""
+    check_account(key, account_id)
     account = await service.update_account(session, account_id, **body.model_dump())
     return AccountOut.model_validate(account)
 
 
 @admin.delete("/{account_id}", status_code=204, responses=NOT_FOUND)
 async def delete_account(
-    account_id: IdPath, session: SessionDep, settings: SettingsDep, _: AdminKey
+    account_id: IdPath, session: SessionDep, settings: SettingsDep, key: AdminKey
 ) -> None:
     """Delete the account with all its posts and their files."""
+    check_account(key, account_id)
     keys = await service.delete_account(session, account_id)
     after_commit(session, lambda: remove_media_files(settings, keys))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -183,3 +183,13 @@ async def refresh_account_token(
         timedelta(seconds=fresh.expires_in) if fresh.expires_in else TOKEN_LIFETIME
     )
     return True
+
+
+async def post_counts(session: AsyncSession) -> dict[int, int]:
+    """Not-deleted posts per account id."""
+    rows = await session.execute(
+        select(InstagramPost.account_id, func.count())
+        .where(InstagramPost.deleted_at.is_(None))
+        .group_by(InstagramPost.account_id)
+    )
+    return {int(account_id): int(count) for account_id, count in rows.tuples()}

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from instagram_service.apikeys.service import Scope, find_active_key
 from instagram_service.db import utcnow
 from instagram_service.deps import SessionDep
-from instagram_service.errors import Forbidden, Unauthorized
+from instagram_service.errors import Forbidden, NotFound, Unauthorized
 from instagram_service.models import ApiKey
 
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -54,6 +54,28 @@ async def require_admin(key: Annotated[ApiKey, Depends(_authenticate)]) -> ApiKe
     return key
 
 
+async def require_global_admin(key: Annotated[ApiKey, Depends(require_admin)]) -> ApiKey:
+    if key.account_ids is not None:
+        raise Forbidden(
+            "this route changes every account's settings: a key scoped to accounts cannot use it"
+        )
+    return key
+
+
+def key_accounts(key: ApiKey | None) -> list[int] | None:
+    """The accounts a key may see (None: all of them, or no key at all)."""
+    return None if key is None else key.account_ids
+
+
+def check_account(key: ApiKey | None, account_id: int, what: str = "account") -> None:
+    """Out of a scoped key's accounts is a 404, as if it did not exist (nothing leaks)."""
+    allowed = key_accounts(key)
+    if allowed is not None and account_id not in allowed:
+        raise NotFound(f"{what} not found")
+
+
 ReadKey = Annotated[ApiKey, Depends(require_read)]
 AdminKey = Annotated[ApiKey, Depends(require_admin)]
+# Admin routes about every account at once: keys, webhooks, rules, categories, new accounts.
+GlobalAdminKey = Annotated[ApiKey, Depends(require_global_admin)]
 OptionalKey = Annotated[ApiKey | None, Depends(optional_key)]

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from instagram_service.kit.openapi import examples
-from instagram_service.kit.pagination import Page
+from instagram_service.kit.pagination import MAX_ID, Page
 
 _KEY_EXAMPLE = {
     "id": 3,
@@ -16,12 +16,18 @@ _KEY_EXAMPLE = {
     "created_at": "2024-05-02T09:00:00Z",
     "last_used_at": "2024-05-02T10:15:00Z",
     "revoked_at": None,
+    "account_ids": None,
 }
 
 
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=255, examples=["website"])
     scope: Literal["admin", "read"] = "read"
+    account_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        None,
+        max_length=1000,
+        description="Only these accounts (their posts, syncs and feeds); omitted: all accounts.",
+    )
 
 
 class ApiKeyOut(BaseModel):
@@ -34,6 +40,7 @@ class ApiKeyOut(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    account_ids: list[int] | None = Field(description="null: every account.")
 
 
 class ApiKeyCreated(ApiKeyOut):

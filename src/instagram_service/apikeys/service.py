@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.db import get_or_404, utcnow
 from instagram_service.errors import BadRequest
-from instagram_service.models import ApiKey
+from instagram_service.models import ApiKey, InstagramAccount
 from instagram_service.security import hash_api_key, new_api_key
 
 
@@ -17,15 +17,37 @@ class Scope(StrEnum):
     READ = "read"
 
 
-async def create_key(session: AsyncSession, *, name: str, scope: str) -> tuple[ApiKey, str]:
-    """Create a key; the plain key is returned once and never stored."""
+async def create_key(
+    session: AsyncSession, *, name: str, scope: str, account_ids: Sequence[int] | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key; the plain key is returned once and never stored.
+
+    `account_ids`: the key sees and changes only these accounts (None: all of them)."""
     name = name.strip()
     if not name:
         raise BadRequest("a key needs a non-empty name")
     if scope not in Scope.__members__.values():
         raise BadRequest(f"unknown scope {scope!r}: use admin or read")
+    scoped: list[int] | None = None
+    if account_ids is not None:
+        scoped = sorted(set(account_ids))
+        if not scoped:
+            raise BadRequest("a key scoped to accounts needs at least one account")
+        found = set(
+            await session.scalars(
+                select(InstagramAccount.id).where(InstagramAccount.id.in_(scoped))
+            )
+        )
+        if missing := [i for i in scoped if i not in found]:
+            raise BadRequest(f"unknown accounts: {', '.join(map(str, missing))}")
     plain = new_api_key()
-    key = ApiKey(name=name, scope=scope, prefix=plain[:10], key_hash=hash_api_key(plain))
+    key = ApiKey(
+        name=name,
+        scope=scope,
+        prefix=plain[:10],
+        key_hash=hash_api_key(plain),
+        account_ids=scoped,
+    )
     session.add(key)
     await session.flush()
     return key, plain

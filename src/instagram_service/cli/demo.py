@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +34,17 @@ MERGED_FEED = "all-studios"
 def demo_secrets(data_dir: Path) -> dict[str, str]:
     """Generated once and kept: the demo's only place with secrets on disk in clear."""
     path = data_dir / "demo-secrets.json"
-    if path.exists():
-        loaded: dict[str, str] = json.loads(path.read_text())
-        return loaded
-    data_dir.mkdir(parents=True, exist_ok=True)
-    values = {
-        "token_key": generate_fernet_key(),
-        "verify_token": secrets.token_urlsafe(16),
+    values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted: dict[str, Callable[[], str]] = {
+        "token_key": generate_fernet_key,
+        "verify_token": lambda: secrets.token_urlsafe(16),
+        "admin_session_secret": lambda: secrets.token_urlsafe(32),  # added later: filled in
     }
+    missing = {name: make() for name, make in wanted.items() if name not in values}
+    if not missing:
+        return values
+    values.update(missing)
+    data_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, indent=2))
     path.chmod(0o600)
     return values
@@ -54,6 +58,7 @@ def demo_settings(emulator: EmulatorHandle, data_dir: Path, port: int) -> Settin
         "media_dir": None,
         "token_keys": [kept["token_key"]],
         "webhook_verify_token": kept["verify_token"],
+        "admin_session_secret": kept["admin_session_secret"],
         "oauth_redirect_uri": f"http://127.0.0.1:{port}/api/v1/accounts/callback",
         "broker": "inprocess",
         "redis_url": None,
@@ -127,6 +132,7 @@ def run_demo(port: int = 8000, data_dir: Path = Path("./data/demo")) -> None:
         console.print(f"[bold]Embed page[/bold]    {base}/embed/{MERGED_FEED}")
         console.print(f"[bold]Gallery[/bold]       {base}/api/v1/gallery")
         console.print(f"[bold]API docs[/bold]      {base}/docs")
+        console.print(f"[bold]Admin console[/bold] {base}/admin/login (log in with the key below)")
         console.print("[bold]Admin API key[/bold] (Authorization: Bearer ...):")
         console.print(admin_key, soft_wrap=True)
         console.print("Ctrl-C stops everything.")

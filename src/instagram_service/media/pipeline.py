@@ -163,7 +163,6 @@ class MediaPipeline:
             )
             targets: list[Target] = []
             for post in posts:
-                videos = self.settings.download_videos and post.account.download_videos
                 rows: list[tuple[InstagramPost | PostMedia, int | None]] = [(post, None)]
                 rows += [(child, child.id) for child in post.children]
                 for row, child_id in rows:
@@ -179,12 +178,18 @@ class MediaPipeline:
                                 post.instagram_id,
                                 url,
                                 row.content_hash,
-                                video if videos else None,
+                                video
+                                if self.settings.download_videos and post.account.download_videos
+                                else None,
                                 image_keys=tuple(sorted(variant_keys(images))),
                                 album=child_id is None and post.media_type == "CAROUSEL_ALBUM",
                             )
                         )
             return targets
+
+    def _videos(self, post: InstagramPost) -> bool:
+        """Video files too: on in the settings, and the account did not opt out."""
+        return self.settings.download_videos and post.account.download_videos
 
     def _refresher(
         self, target: Target, token: str, *, video: bool = False

@@ -61,7 +61,7 @@ async def _redownload(db: Database, row: InstagramPost | PostMedia) -> None:
             log.warning("image file missing from storage; marked for download", post_id=post_id)
 
 
-async def _serve_or_redownload(
+async def serve_or_redownload(
     request: Request,
     settings: Any,
     db: Database,
@@ -136,7 +136,7 @@ async def post_image(
 ) -> Response:
     """A post's image (a video's cover) in one variant."""
     post = await get_post(session, post_id, public=True)
-    return await _serve_or_redownload(request, settings, db, post, variant, v)
+    return await serve_or_redownload(request, settings, db, post, variant, v)
 
 
 @router.get(
@@ -157,7 +157,7 @@ async def child_image(
     child = next((c for c in post.children if c.position == index), None)
     if child is None:
         raise NotFound(f"post {post_id} has no image {index}")
-    return await _serve_or_redownload(request, settings, db, child, variant, v)
+    return await serve_or_redownload(request, settings, db, child, variant, v)
 
 
 @router.get("/avatars/{account_id}", response_class=Response, responses=IMAGE_RESPONSES)

@@ -5,6 +5,7 @@ from instagram_service.models import content_version as content_version
 from instagram_service.models.account import InstagramAccount
 from instagram_service.models.api_key import ApiKey
 from instagram_service.models.base import Base
+from instagram_service.models.category import DEFAULT_CATEGORIES, FALLBACK_CATEGORY, Category
 from instagram_service.models.content_filter import ContentFilter
 from instagram_service.models.feed import Feed
 from instagram_service.models.image_fields import MediaStatus
@@ -24,6 +25,9 @@ __all__ = [
     "MANUAL_FIELDS",
     "ApiKey",
     "Base",
+    "Category",
+    "DEFAULT_CATEGORIES",
+    "FALLBACK_CATEGORY",
     "ContentFilter",
     "DeliveryStatus",
     "Feed",

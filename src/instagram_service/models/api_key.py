@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from instagram_service.db import UTCDateTime
+from instagram_service.db import JSONType, UTCDateTime
 from instagram_service.models.base import Base, TimestampMixin
 
 
@@ -21,3 +21,5 @@ class ApiKey(TimestampMixin, Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # None: every account. A list: only those accounts' posts, syncs and feeds.
+    account_ids: Mapped[list[int] | None] = mapped_column(JSONType, default=None)

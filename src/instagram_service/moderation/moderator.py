@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from instagram_service.models import ContentFilter, InstagramAccount, InstagramPost
+from instagram_service.models import Category, ContentFilter, InstagramAccount, InstagramPost
 from instagram_service.moderation.rules import (
     Decision,
     Defaults,
@@ -30,9 +29,13 @@ REASON_KEYS = {
 }
 
 
+# A rule previewed before it is saved runs after the saved ones of its priority.
+UNSAVED_RULE_ID = 2**31
+
+
 def compile_rule(row: ContentFilter) -> Rule:
     return Rule(
-        id=row.id,
+        id=row.id if row.id is not None else UNSAVED_RULE_ID,
         name=row.name,
         priority=row.priority,
         blacklist_hashtags=tag_keys(row.blacklist_hashtags or ()),
@@ -48,11 +51,12 @@ def compile_rule(row: ContentFilter) -> Rule:
     )
 
 
-def defaults_from(settings: Settings) -> Defaults:
+def defaults_from(settings: Settings, categories: frozenset[str] | None = None) -> Defaults:
     return Defaults(
         featured_threshold=settings.featured_engagement_threshold,
         featured_hashtags=tag_keys(settings.featured_hashtags),
         blocked_words=needles(settings.moderation_blocked_words),
+        categories=categories,
     )
 
 
@@ -104,11 +108,20 @@ class RulesModerator:
         self.apply_changed(post, account)
 
 
-async def load_rules(session: AsyncSession, settings: Settings) -> RuleSet:
-    rows: Sequence[ContentFilter] = (
+async def load_rules(
+    session: AsyncSession, settings: Settings, *, replace: ContentFilter | None = None
+) -> RuleSet:
+    """The active rules; `replace` (a rule not yet saved, or edited) stands in for its id."""
+    rows: list[ContentFilter] = list(
         await session.scalars(select(ContentFilter).where(ContentFilter.is_active.is_(True)))
-    ).all()
-    return RuleSet([compile_rule(row) for row in rows], defaults_from(settings))
+    )
+    if replace is not None:
+        rows = [row for row in rows if replace.id is None or row.id != replace.id]
+        if replace.is_active:
+            rows.append(replace)
+    # Never empty once migrated ('general' cannot be deleted); empty: not managed here.
+    categories = frozenset(await session.scalars(select(Category.name))) or None
+    return RuleSet([compile_rule(row) for row in rows], defaults_from(settings, categories))
 
 
 class RulesModeration:

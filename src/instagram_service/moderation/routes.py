@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
 
-from instagram_service.apikeys.auth import AdminKey, ReadKey
+from instagram_service.apikeys.auth import AdminKey, GlobalAdminKey, ReadKey, key_accounts
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.errors import NotFound
 from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
@@ -45,7 +45,7 @@ async def list_filters(
 
 
 @router.post("/filters", response_model=FilterOut, status_code=201)
-async def create_filter(body: FilterCreate, session: SessionDep, _: AdminKey) -> FilterOut:
+async def create_filter(body: FilterCreate, session: SessionDep, _: GlobalAdminKey) -> FilterOut:
     """Create a content filter (applies to new syncs; re-run the rules for existing posts)."""
     return FilterOut.model_validate(await service.create_filter(session, body))
 
@@ -58,14 +58,14 @@ async def get_filter(filter_id: IdPath, session: SessionDep, _: ReadKey) -> Filt
 
 @router.patch("/filters/{filter_id}", response_model=FilterOut, responses=NOT_FOUND)
 async def update_filter(
-    filter_id: IdPath, body: FilterUpdate, session: SessionDep, _: AdminKey
+    filter_id: IdPath, body: FilterUpdate, session: SessionDep, _: GlobalAdminKey
 ) -> FilterOut:
     """Change some fields of a content filter."""
     return FilterOut.model_validate(await service.update_filter(session, filter_id, body))
 
 
 @router.delete("/filters/{filter_id}", status_code=204, responses=NOT_FOUND)
-async def delete_filter(filter_id: IdPath, session: SessionDep, _: AdminKey) -> Response:
+async def delete_filter(filter_id: IdPath, session: SessionDep, _: GlobalAdminKey) -> Response:
     """Delete a content filter."""
     await service.delete_filter(session, filter_id)
     return Response(status_code=204)
@@ -73,11 +73,11 @@ async def delete_filter(filter_id: IdPath, session: SessionDep, _: AdminKey) -> 
 
 @router.patch("/posts/{post_id}", response_model=AdminPost, responses=NOT_FOUND)
 async def update_post(
-    post_id: IdPath, body: PostPatch, session: SessionDep, settings: SettingsDep, _: AdminKey
+    post_id: IdPath, body: PostPatch, session: SessionDep, settings: SettingsDep, key: AdminKey
 ) -> AdminPost:
     """Set moderation fields by hand; the rules and later syncs leave them alone."""
     before = await public_state(session, [post_id])
-    post = await service.update_post(session, post_id, body)
+    post = await service.update_post(session, post_id, body, key_accounts(key))
     await record_admin_changes(
         session, before, base_url=settings.public_base_url, media_url=settings.media_public_url
     )
@@ -86,11 +86,11 @@ async def update_post(
 
 @router.post("/posts/bulk-moderation", response_model=BulkModerationOut, responses=NOT_FOUND)
 async def bulk_moderation(
-    body: BulkModeration, session: SessionDep, settings: SettingsDep, _: AdminKey
+    body: BulkModeration, session: SessionDep, settings: SettingsDep, key: AdminKey
 ) -> BulkModerationOut:
     """Approve or reject posts by id, all or none: unknown ids give 404 and change nothing."""
     before = await public_state(session, body.ids)
-    ids = await service.bulk_moderate(session, body.ids, body.action)
+    ids = await service.bulk_moderate(session, body.ids, body.action, key_accounts(key))
     await record_admin_changes(
         session, before, base_url=settings.public_base_url, media_url=settings.media_public_url
     )
@@ -99,11 +99,11 @@ async def bulk_moderation(
 
 @router.post("/posts/{post_id}/reset-moderation", response_model=AdminPost, responses=NOT_FOUND)
 async def reset_moderation(
-    post_id: IdPath, session: SessionDep, settings: SettingsDep, _: AdminKey
+    post_id: IdPath, session: SessionDep, settings: SettingsDep, key: AdminKey
 ) -> AdminPost:
     """Forget the admin's decisions on a post and apply the rules again now."""
     before = await public_state(session, [post_id])
-    post = await service.reset_moderation(session, settings, post_id)
+    post = await service.reset_moderation(session, settings, post_id, key_accounts(key))
     await record_admin_changes(
         session, before, base_url=settings.public_base_url, media_url=settings.media_public_url
     )
@@ -124,7 +124,7 @@ async def rerun(
     db: DatabaseDep,
     settings: SettingsDep,
     response: Response,
-    _: AdminKey,
+    _: GlobalAdminKey,
     prefer: Annotated[str | None, Header(description="`respond-async`: run it as a task")] = None,
 ) -> RerunOut | RerunStatus:
     """Apply the current rules to every post again (admin decisions are kept).

@@ -74,6 +74,8 @@ class Defaults:
     featured_threshold: int
     featured_hashtags: Mapping[str, str]
     blocked_words: Needles
+    # The managed category list; None: every category of the keyword map exists.
+    categories: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,8 @@ class RuleSet:
                 assert rule.category is not None
                 return rule.category, f"{rule.label}: auto categorise ({why})"
         for category, keywords in DEFAULT_CATEGORY_NEEDLES:
+            if self.defaults.categories is not None and category not in self.defaults.categories:
+                continue  # deleted from the managed list
             keyword = post.text.first(keywords)
             if keyword is not None:
                 return category, f"default: keyword map ({category}: '{keyword}')"

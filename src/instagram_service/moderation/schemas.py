@@ -16,10 +16,10 @@ from pydantic import (
     model_validator,
 )
 
+from instagram_service.categories.schemas import CategoryName
 from instagram_service.kit.openapi import examples
 from instagram_service.kit.pagination import MAX_ID, Page
-from instagram_service.models import ContentFilter
-from instagram_service.moderation.categories import Category
+from instagram_service.models import ContentFilter, InstagramPost
 from instagram_service.moderation.seed_names import categorize_from_seed, seed_output
 from instagram_service.moderation.text import clean_hashtag, phrase
 
@@ -89,10 +89,10 @@ class FilterCreate(BaseModel):
     min_engagement_rate: MinRate | None = None
     auto_approve: bool = False
     auto_feature: bool = False
-    auto_categorize: bool | Category | None = Field(
+    auto_categorize: bool | CategoryName | None = Field(
         False, description="The category to file matching posts under (null: none)."
     )
-    category: Category | None = None
+    category: CategoryName | None = None
 
     _seed_categorize = model_validator(mode="before")(categorize_from_seed)
 
@@ -139,8 +139,8 @@ class FilterUpdate(BaseModel):
     min_engagement_rate: MinRate | None = None
     auto_approve: bool | None = None
     auto_feature: bool | None = None
-    auto_categorize: bool | Category | None = None
-    category: Category | None = None
+    auto_categorize: bool | CategoryName | None = None
+    category: CategoryName | None = None
 
     _seed_categorize = model_validator(mode="before")(categorize_from_seed)
     _not_null = field_validator(*_NOT_NULL, mode="before")(_reject_null)
@@ -210,7 +210,7 @@ class PostPatch(BaseModel):
 
     is_approved: bool | None = Field(None, description="null: back to pending review.")
     is_featured: bool | None = None
-    gallery_category: Category | None = None
+    gallery_category: CategoryName | None = None
     display_order: int | None = Field(None, ge=-1_000_000, le=1_000_000)
     alt_text: str | None = Field(None, max_length=1000)
 

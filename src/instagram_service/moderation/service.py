@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from instagram_service.categories import service as categories
 from instagram_service.db import get_or_404
 from instagram_service.errors import NotFound, ServiceError
 from instagram_service.models import (
@@ -48,6 +49,7 @@ async def get_filter(session: AsyncSession, filter_id: int) -> ContentFilter:
 
 
 async def create_filter(session: AsyncSession, data: FilterCreate) -> ContentFilter:
+    await categories.require(session, data.category)
     row = ContentFilter(**data.model_dump())
     session.add(row)
     await session.flush()
@@ -57,6 +59,7 @@ async def create_filter(session: AsyncSession, data: FilterCreate) -> ContentFil
 async def update_filter(session: AsyncSession, filter_id: int, data: FilterUpdate) -> ContentFilter:
     row = await get_filter(session, filter_id)
     changes = data.changes()
+    await categories.require(session, changes.get("category"))
     merged = {"auto_categorize": row.auto_categorize, "category": row.category, **changes}
     if merged["auto_categorize"] and merged["category"] is None:
         raise Unprocessable("auto_categorize needs a category")
@@ -72,18 +75,21 @@ async def delete_filter(session: AsyncSession, filter_id: int) -> None:
     await session.flush()
 
 
-async def get_post(session: AsyncSession, post_id: int) -> InstagramPost:
+async def get_post(
+    session: AsyncSession, post_id: int, account_ids: Sequence[int] | None = None
+) -> InstagramPost:
+    """A post; outside `account_ids` (a scoped key's accounts) it does not exist."""
     post = await session.scalar(
         select(InstagramPost)
         .where(InstagramPost.id == post_id)
         .options(selectinload(InstagramPost.account), selectinload(InstagramPost.children))
     )
-    if post is None:
+    if post is None or (account_ids is not None and post.account_id not in account_ids):
         raise NotFound(f"post {post_id} not found")
     return post
 
 
-def _set_by_admin(post: InstagramPost, values: dict[str, object]) -> None:
+def set_by_admin(post: InstagramPost, values: dict[str, object]) -> None:
     manual = list(post.manual_fields or ())
     reasons = dict(post.moderation_reason or {})
     for name, value in values.items():
@@ -97,18 +103,28 @@ def _set_by_admin(post: InstagramPost, values: dict[str, object]) -> None:
     post.moderation_reason = reasons
 
 
-async def update_post(session: AsyncSession, post_id: int, patch: PostPatch) -> InstagramPost:
-    post = await get_post(session, post_id)
-    _set_by_admin(post, patch.changes())
+async def update_post(
+    session: AsyncSession,
+    post_id: int,
+    patch: PostPatch,
+    account_ids: Sequence[int] | None = None,
+) -> InstagramPost:
+    post = await get_post(session, post_id, account_ids)
+    changes = patch.changes()
+    await categories.require(session, changes.get("gallery_category"))
+    set_by_admin(post, changes)
     await session.flush()
     return post
 
 
 async def reset_moderation(
-    session: AsyncSession, settings: Settings, post_id: int
+    session: AsyncSession,
+    settings: Settings,
+    post_id: int,
+    account_ids: Sequence[int] | None = None,
 ) -> InstagramPost:
     """Forget the admin's decisions on a post and apply the rules to it again."""
-    post = await get_post(session, post_id)
+    post = await get_post(session, post_id, account_ids)
     post.manual_fields = []
     post.display_order = 0  # the automatic order: the rules never set one
     post.moderation_reason = {
@@ -120,15 +136,21 @@ async def reset_moderation(
 
 
 async def bulk_moderate(
-    session: AsyncSession, ids: Sequence[int], action: Literal["approve", "reject"]
+    session: AsyncSession,
+    ids: Sequence[int],
+    action: Literal["approve", "reject"],
+    account_ids: Sequence[int] | None = None,
 ) -> list[int]:
     """Approve or reject posts by id, as an admin; all or nothing (404 names unknown ids)."""
     wanted = list(dict.fromkeys(ids))
-    posts = (await session.scalars(select(InstagramPost).where(InstagramPost.id.in_(wanted)))).all()
+    query = select(InstagramPost).where(InstagramPost.id.in_(wanted))
+    if account_ids is not None:
+        query = query.where(InstagramPost.account_id.in_(account_ids))
+    posts = (await session.scalars(query)).all()
     missing = sorted(set(wanted) - {post.id for post in posts})
     if missing:
         raise NotFound(f"posts not found: {', '.join(map(str, missing))}")
     for post in posts:
-        _set_by_admin(post, {"is_approved": action == "approve"})
+        set_by_admin(post, {"is_approved": action == "approve"})
     await session.flush()
     return wanted

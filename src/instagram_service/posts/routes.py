@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from instagram_service.apikeys.auth import OptionalKey, ReadKey
+from instagram_service.apikeys.auth import OptionalKey, ReadKey, check_account, key_accounts
 from instagram_service.deps import DatabaseDep, IdPath, SessionDep, SettingsDep
 from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND, UNAUTHORIZED
 from instagram_service.kit.pagination import Limit, Offset, page_of
@@ -139,16 +139,16 @@ async def get_post(
     """A post. Without a key: public posts only, public shape. With a key: any post, admin shape."""
     post = await service.get_post(session, post_id, public=key is None)
     if key is not None:
+        check_account(key, post.account_id, f"post {post_id}")
         return admin_post(post, settings.public_base_url, media_url=settings.media_public_url)
-    base = public_base(request, settings)
-    return public_post(post, base, media_url=settings.media_public_url)
+    return public_post(post, public_base(request, settings), media_url=settings.media_public_url)
 
 
 @admin.get("/posts", response_model=AdminPostPage)
 async def list_posts(
     session: SessionDep,
     settings: SettingsDep,
-    _: ReadKey,
+    key: ReadKey,
     status: str | None = Query(None, pattern="^(pending|approved|rejected)$"),
     category: str | None = Query(None, max_length=32),
     featured: bool | None = None,
@@ -162,7 +162,7 @@ async def list_posts(
     wanted = ModerationStatus(status) if status else None
     posts, total = await service.admin_posts(
         session, status=wanted, category=category, featured=featured, account=account,
-        search=q, deleted=deleted, limit=limit, offset=offset,
+        search=q, deleted=deleted, limit=limit, offset=offset, account_ids=key_accounts(key),
     )  # fmt: skip
     items = [
         admin_post(p, settings.public_base_url, media_url=settings.media_public_url) for p in posts

@@ -23,6 +23,9 @@ GALLERY_ORDER = (
 )
 
 
+NEWEST_FIRST = (InstagramPost.posted_at.desc(), InstagramPost.id.desc())
+
+
 async def _account_id(session: AsyncSession, ref: str) -> int:
     account = await find_account(session, ref)
     return account.id if account is not None else -1  # unknown: matches nothing
@@ -93,8 +96,12 @@ async def admin_posts(
     deleted: bool = False,
     limit: int = 50,
     offset: int = 0,
+    account_ids: Sequence[int] | None = None,
+    gallery_order: bool = False,
 ) -> tuple[Sequence[InstagramPost], int]:
     query = select(InstagramPost)
+    if account_ids is not None:
+        query = query.where(InstagramPost.account_id.in_(account_ids))
     query = query.where(
         InstagramPost.deleted_at.is_not(None) if deleted else InstagramPost.deleted_at.is_(None)
     )
@@ -116,5 +123,5 @@ async def admin_posts(
                     InstagramPost.instagram_id == word,
                 )
             )
-    order = (InstagramPost.posted_at.desc(), InstagramPost.id.desc())
+    order = GALLERY_ORDER if gallery_order else NEWEST_FIRST
     return await _page(session, query, order, limit, offset)

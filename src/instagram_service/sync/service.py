@@ -85,9 +85,17 @@ async def get_job(session: AsyncSession, job_id: int) -> SyncJob:
     return await get_or_404(session, SyncJob, job_id, "sync job")
 
 
-def jobs_query(*, account_id: int | None = None, status: str | None = None) -> Select[SyncJob]:
-    """Sync jobs, newest first, optionally of one account and in one status."""
+def jobs_query(
+    *,
+    account_id: int | None = None,
+    status: str | None = None,
+    account_ids: Sequence[int] | None = None,
+) -> Select[SyncJob]:
+    """Sync jobs, newest first, optionally of one account and in one status (and only of
+    `account_ids`, a scoped key's accounts)."""
     query = select(SyncJob).order_by(SyncJob.created_at.desc(), SyncJob.id.desc())
+    if account_ids is not None:
+        query = query.where(SyncJob.account_id.in_(account_ids))
     if account_id is not None:
         query = query.where(SyncJob.account_id == account_id)
     if status is not None:
@@ -95,8 +103,10 @@ def jobs_query(*, account_id: int | None = None, status: str | None = None) -> S
     return query
 
 
-async def recent_jobs(session: AsyncSession, limit: int) -> Sequence[SyncJob]:
-    return (await session.scalars(jobs_query().limit(limit))).all()
+async def recent_jobs(
+    session: AsyncSession, limit: int, account_ids: Sequence[int] | None = None
+) -> Sequence[SyncJob]:
+    return (await session.scalars(jobs_query(account_ids=account_ids).limit(limit))).all()
 
 
 async def seconds_until_stale(

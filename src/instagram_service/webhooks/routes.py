@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from instagram_service.apikeys.auth import AdminKey
+from instagram_service.apikeys.auth import GlobalAdminKey as AdminKey
 from instagram_service.deps import IdPath, SessionDep, SettingsDep
 from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
 from instagram_service.kit.pagination import Limit, Offset, paginate

@@ -1,0 +1,1 @@
+"""Gallery categories as data: the managed list that posts and rules name."""

@@ -1,0 +1,1 @@
+"""One module per console page: thin routes that parse the form, call a service, render."""
