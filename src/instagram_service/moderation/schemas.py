@@ -19,7 +19,7 @@ from pydantic import (
 from instagram_service.categories.schemas import CategoryName
 from instagram_service.kit.openapi import examples
 from instagram_service.kit.pagination import MAX_ID, Page
-from instagram_service.models import ContentFilter, InstagramPost
+from instagram_service.models import ContentFilter
 from instagram_service.moderation.seed_names import categorize_from_seed, seed_output
 from instagram_service.moderation.text import clean_hashtag, phrase
 

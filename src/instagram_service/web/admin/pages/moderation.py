@@ -12,7 +12,7 @@ from instagram_service.accounts import service as accounts
 from instagram_service.categories import service as categories
 from instagram_service.deps import IdPath, SessionDep, SettingsDep
 from instagram_service.errors import BadRequest
-from instagram_service.models import InstagramAccount, InstagramPost
+from instagram_service.models import InstagramAccount, InstagramPost, ModerationStatus
 from instagram_service.moderation import ordering, undo
 from instagram_service.moderation import service as moderation
 from instagram_service.moderation.schemas import PostPatch
@@ -61,7 +61,7 @@ async def moderation_page(
     status = status if status in STATUSES else "all"
     found, total = await posts.admin_posts(
         db,
-        status=status if status in ("pending", "approved", "rejected") else None,
+        status=ModerationStatus(status) if status in set(ModerationStatus) else None,
         featured=True if status == "featured" else None,
         deleted=status == "deleted",
         account=account or None,
