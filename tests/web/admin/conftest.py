@@ -24,7 +24,7 @@ from instagram_service.migrate import upgrade
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.settings import Settings
 from tests.conftest import separate_database
-from tests.emulated import emulated_runtime, emulated_settings
+from tests.support.emulated import emulated_env, emulated_settings
 from tests.web.browser import free_port, serve
 
 SESSION_SECRET = "test-admin-session-secret-0123456789"
@@ -74,7 +74,7 @@ async def synced(
 ) -> tuple[Path, dict[str, int]]:
     media = tmp_path_factory.mktemp("admin_media")
     accounts: dict[str, int] = {}
-    async with emulated_runtime(emulator, admin_db, media, media=True) as env:
+    async with emulated_env(admin_db, media, emulator=emulator, media=True) as env:
         for index in (1, 2):
             account = await env.connect(index)
             job = await env.sync(account.id)
