@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,6 +81,33 @@ async def trigger_sync(
     if queue:
         enqueue_after_commit(session, RUN_JOB_TASK, job.id, swept=False)
     return job, True
+
+
+async def schedule_auto_syncs(
+    session: AsyncSession, due: Sequence[tuple[InstagramAccount, SyncType]]
+) -> list[int]:
+    """One scheduled job for each due account without an active one, in one INSERT: a tick
+    with a thousand accounts due costs two statements, not two per account. A job another
+    process created meanwhile wins (ON CONFLICT DO NOTHING on the one-active index)."""
+    busy = set(
+        await session.scalars(select(SyncJob.account_id).where(SyncJob.status.in_(ACTIVE_STATUSES)))
+    )
+    rows = [
+        {
+            "account_id": account.id,
+            "sync_type": sync_type.value,
+            "walk": sync_type.value,  # due work is FULL or INCREMENTAL: the walk is the type
+            "trigger": "schedule",
+            "status": SyncStatus.PENDING.value,
+        }
+        for account, sync_type in due
+        if account.id not in busy
+    ]
+    if not rows:
+        return []
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(SyncJob).on_conflict_do_nothing().returning(SyncJob.id)
+    return list(await session.scalars(statement, rows))
 
 
 async def get_job(session: AsyncSession, job_id: int) -> SyncJob:

@@ -12,7 +12,7 @@ from instagram_service.observability import get_logger
 from instagram_service.sync import service
 from instagram_service.sync.engine import SyncContext, run_sync_job
 from instagram_service.sync.service import RUN_JOB_TASK
-from instagram_service.worker.enqueue import enqueue_after_commit
+from instagram_service.worker.enqueue import enqueue_each_after_commit
 
 log = get_logger(__name__)
 
@@ -43,13 +43,10 @@ async def scheduler_tick(container: ContainerDep) -> None:
     timeout = timedelta(seconds=container.settings.job_heartbeat_timeout_s)
     async with container.db.session() as session:
         to_kick = [job.id for job in await service.reap_stale_jobs(session, timeout)]
-        for account, sync_type in await service.accounts_due(session):
-            job, created = await service.trigger_sync(
-                session, account, sync_type, trigger="schedule"
-            )  # queued below with the others
-            if created:
-                log.info("scheduled sync", account=account.username, type=sync_type.value)
-                to_kick.append(job.id)
+        due = await service.accounts_due(session)
+        scheduled = await service.schedule_auto_syncs(session, due)
+        if scheduled:
+            log.info("scheduled syncs", jobs=len(scheduled), due=len(due))
+        to_kick += scheduled
         to_kick += [job.id for job in await service.due_pending_jobs(session)]
-        for job_id in sorted(set(to_kick)):
-            enqueue_after_commit(session, RUN_JOB_TASK, job_id, swept=False)
+        enqueue_each_after_commit(session, RUN_JOB_TASK, sorted(set(to_kick)))
