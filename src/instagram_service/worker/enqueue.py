@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from taskiq import TaskiqMiddleware
 from taskiq.kicker import AsyncKicker
+from taskiq.utils import maybe_awaitable
 
 from instagram_service.db import after_commit
 from instagram_service.observability import get_logger
@@ -52,9 +55,24 @@ def enqueue_each_after_commit(session: AsyncSession, task_name: str, ids: Sequen
     (one send after another costs a round trip each: seconds for a thousand jobs)."""
 
     async def send_all() -> None:
+        kick_many = getattr(broker, "kick_many", None)
+        if kick_many is not None:  # the Redis stream broker: one pipelined round trip
+            await kick_many([await _message(task_name, job_id) for job_id in ids])
+            return
         for start in range(0, len(ids), SEND_CONCURRENCY):
             chunk = ids[start : start + SEND_CONCURRENCY]
             await asyncio.gather(*(enqueue(task_name, job_id) for job_id in chunk))
 
     if ids:
         after_commit(session, send_all)
+
+
+async def _message(task_name: str, *args: TaskArg) -> Any:
+    """The broker message `enqueue` would send, built the way Taskiq's kicker builds it
+    (`_prepare_message` is its own step, and the send-side middlewares run on it)."""
+    kicker: AsyncKicker[..., object] = AsyncKicker(task_name=task_name, broker=broker, labels={})
+    message = kicker._prepare_message(*args)
+    for middleware in broker.middlewares:
+        if middleware.__class__.pre_send != TaskiqMiddleware.pre_send:
+            message = await maybe_awaitable(middleware.pre_send(message))
+    return broker.formatter.dumps(message)
