@@ -134,6 +134,8 @@ async def delete_account(session: AsyncSession, account_id: int) -> list[str]:
     for post in posts:
         rows: list[InstagramPost | PostMedia] = [post, *post.children]
         keys.update(*(variant_keys(row.variants) for row in rows))
+    if account.avatar_key:
+        keys.add(account.avatar_key)
     await session.delete(account)
     await session.flush()
     return sorted(keys)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from instagram_service.db import Database
 from instagram_service.errors import Conflict
 from instagram_service.media.storage import Storage, remove_files, variant_keys
-from instagram_service.models import InstagramPost, PostMedia
+from instagram_service.models import InstagramAccount, InstagramPost, PostMedia
 
 
 @dataclass
@@ -24,9 +24,14 @@ class SweepReport:
 
 
 async def referenced_keys(db: Database) -> set[str]:
-    """Every storage key a post or carousel child names."""
+    """Every storage key a post, a carousel child or an account (its avatar) names."""
     keys: set[str] = set()
     async with db.session() as session:
+        keys.update(
+            key
+            for key in await session.scalars(select(InstagramAccount.avatar_key))
+            if key is not None
+        )
         for model in (InstagramPost, PostMedia):
             rows = await session.stream(
                 select(
