@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -273,7 +274,10 @@ def check_nginx(nodes: Cluster) -> None:
     wait_for("nginx", lambda: httpx.get(f"{base}/healthz").status_code == 200, 20)
     items = httpx.get(f"{base}/api/v1/gallery").json()["items"]
     image = next(i["image"] for i in items if i.get("image"))
-    for url in (image["urls"]["optimized"], image["urls"]["thumbnail"].split("?")[0]):
+    # Public image URLs are absolute (built from the request's host): fetch their path
+    # once through nginx and once from the API directly.
+    for absolute in (image["urls"]["optimized"], image["urls"]["thumbnail"]):
+        url = urlsplit(absolute).path
         through = httpx.get(base + url)
         direct = httpx.get(nodes.api_url + url)
         check(
