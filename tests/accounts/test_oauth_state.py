@@ -12,7 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from instagram_service.accounts.oauth import take_state
+from instagram_service.accounts.oauth import (
+    BROWSER_STATE_COOKIE,
+    CONSOLE_OWNER,
+    start_login,
+    take_state,
+)
 from instagram_service.db import Database, utcnow
 from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
@@ -113,3 +118,57 @@ async def test_a_state_is_bound_to_its_owner(env: AppEnv) -> None:
         assert await take_state(session, state, owner=owner) == owner
     async with env.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(OAuthState)) == 0
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+async def test_a_browser_gets_a_page_for_a_reused_state(env: AppEnv) -> None:
+    params = consent(await start(env))
+    connected = await env.http.get(CALLBACK, params=params, headers=BROWSER)
+    assert connected.status_code == 200
+    assert connected.headers["content-type"].startswith("text/html")
+    assert "Account connected" in connected.text
+    again = await env.http.get(CALLBACK, params=params, headers=BROWSER)
+    assert again.status_code == 400
+    assert again.headers["content-type"].startswith("text/html")
+    assert "<h1>The account was not connected</h1>" in again.text
+    assert "already used" in again.text
+    assert again.headers["cache-control"] == "no-store"
+    assert await accounts(env) == 1
+
+
+async def test_a_consoles_state_completes_only_in_its_browser(env: AppEnv) -> None:
+    """A state started from the console is bound to that browser's cookie: the same URL
+    opened anywhere else (no cookie, or another state's) is refused and used up."""
+    async with env.db.session() as session:
+        url = await start_login(session, env.app.state.settings, owner=f"{CONSOLE_OWNER}1")
+    params = consent(url)
+    foreign = await env.http.get(
+        CALLBACK, params=params, cookies={BROWSER_STATE_COOKIE: "another-state"}
+    )
+    assert foreign.status_code == 400
+    assert "another browser session" in foreign.json()["detail"]
+    assert await accounts(env) == 0
+    owner = await env.http.get(
+        CALLBACK, params=params, cookies={BROWSER_STATE_COOKIE: params["state"]}
+    )
+    assert owner.status_code == 303  # back to the console, with the reason
+    assert "already+used" in owner.headers["location"]
+    assert await accounts(env) == 0
+
+
+async def test_a_bad_code_in_a_browser_is_a_page_and_stores_nothing(env: AppEnv) -> None:
+    params = consent(await start(env)) | {"code": "not-a-code-instagram-gave"}
+    response = await env.http.get(CALLBACK, params=params, headers=BROWSER)
+    assert response.status_code == 400
+    assert "The account was not connected" in response.text
+    assert await accounts(env) == 0
+
+
+async def test_a_bad_code_from_an_api_client_is_a_400_not_a_500(env: AppEnv) -> None:
+    params = consent(await start(env)) | {"code": "not-a-code-instagram-gave"}
+    response = await env.http.get(CALLBACK, params=params)
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Instagram refused the login code")
+    assert await accounts(env) == 0

@@ -16,7 +16,10 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instagram_service.db import utcnow
-from instagram_service.errors import BadRequest
+from instagram_service.errors import BadRequest, UpstreamError
+from instagram_service.instagram.client import InstagramClient
+from instagram_service.instagram.errors import InstagramError
+from instagram_service.instagram.schemas import LongLivedToken
 from instagram_service.models import OAuthState
 from instagram_service.settings import Settings
 
@@ -75,3 +78,17 @@ async def take_state(session: AsyncSession, state: str, owner: str | None = None
     if owner is not None and row.owner != owner:
         raise BadRequest(f"this OAuth state was started by someone else: {START_AGAIN}")
     return str(row.owner)
+
+
+async def exchange_login_code(
+    client: InstagramClient, code: str, redirect_uri: str
+) -> LongLivedToken:
+    """The callback's code traded for a long-lived token. Instagram refusing it (a bad or
+    used code) is the caller's error, a 400; Instagram failing is a 502."""
+    try:
+        short = await client.exchange_code(code, redirect_uri)
+        return await client.exchange_token(short.access_token)
+    except InstagramError as exc:
+        if exc.is_transient:
+            raise UpstreamError(f"Instagram could not be reached: {exc.ig_message}") from exc
+        raise BadRequest(f"Instagram refused the login code: {exc.ig_message}") from exc

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from instagram_service.accounts import oauth, service
+from instagram_service.accounts.callback_page import callback_page, wants_html
 from instagram_service.accounts.schemas import (
     AccountCreate,
     AccountOut,
@@ -22,7 +23,7 @@ from instagram_service.apikeys.auth import (
 )
 from instagram_service.db import after_commit
 from instagram_service.deps import ContainerDep, DatabaseDep, IdPath, SessionDep, SettingsDep
-from instagram_service.errors import BadRequest
+from instagram_service.errors import BadRequest, ServiceError
 from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND
 from instagram_service.kit.pagination import Limit, Offset, paginate
 from instagram_service.media.stores import remove_media_files
@@ -81,32 +82,53 @@ async def callback(
     """Instagram's redirect after the user allowed (or refused) the connection.
 
     Started from the admin console (its cookie holds this state): back to the console's
-    accounts page. Otherwise the connected account as JSON."""
+    accounts page. Otherwise the connected account: JSON for an API client, a page for a
+    browser. A refused, reused, expired or foreign state stores nothing and says why."""
     from_console = bool(state) and request.cookies.get(oauth.BROWSER_STATE_COOKIE) == state
     if error:
-        if from_console:
-            return _to_console({"connect_error": error_description or error})
-        raise BadRequest(f"Instagram connection refused: {error_description or error}")
+        return _refuse(request, from_console, f"Instagram connection refused: "
+                       f"{error_description or error}")  # fmt: skip
     if not code or not state:
-        raise BadRequest("the callback needs `code` and `state`")
-    refused: BadRequest | None = None
-    owner = ""
+        return _refuse(request, from_console, "the callback needs `code` and `state`")
     async with db.session() as own:  # its own unit of work: used up even if the rest fails
         try:
             owner = await oauth.take_state(own, state)
         except BadRequest as exc:
-            refused = exc
-    if refused is not None:
-        raise refused
-    from_console = from_console and owner.startswith(oauth.CONSOLE_OWNER)
-    short = await container.client.exchange_code(code, settings.oauth_redirect_uri)
-    long = await container.client.exchange_token(short.access_token)
-    account, _created = await service.connect_account(
-        session, container.client, container.cipher, long.access_token, expires_in=long.expires_in
-    )
+            return _refuse(request, from_console, exc.message)
+    if owner.startswith(oauth.CONSOLE_OWNER) and not from_console:
+        # A console's state belongs to the browser session that started it (its cookie).
+        return _refuse(request, False, f"this OAuth state was started in another browser "
+                       f"session: {oauth.START_AGAIN}")  # fmt: skip
+    try:
+        long = await oauth.exchange_login_code(container.client, code, settings.oauth_redirect_uri)
+        account, _created = await service.connect_account(
+            session, container.client, container.cipher, long.access_token,
+            expires_in=long.expires_in,
+        )  # fmt: skip
+    except ServiceError as exc:  # a bad code, Instagram down: said where the browser is
+        if not (from_console or wants_html(request)):
+            raise
+        await session.rollback()  # answered, not raised: nothing half-done may be committed
+        return _refuse(request, from_console, exc.message)
     if from_console:
         return _to_console({"connected": account.username})
+    if wants_html(request):
+        return callback_page(
+            "Account connected",
+            f"@{account.username} is connected; its posts are synced in the background.",
+            200,
+        )
     return JSONResponse(AccountOut.model_validate(account).model_dump(mode="json"))
+
+
+def _refuse(request: Request, from_console: bool, message: str) -> Response:
+    """The console's browser goes back to the console with the reason; another browser gets
+    a page; an API client a JSON 400."""
+    if from_console:
+        return _to_console({"connect_error": message})
+    if wants_html(request):
+        return callback_page("The account was not connected", message, 400)
+    raise BadRequest(message)
 
 
 def _to_console(query: dict[str, str]) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ARRAY, Integer, Select, String, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -84,7 +84,7 @@ async def trigger_sync(
 
 
 async def schedule_auto_syncs(
-    session: AsyncSession, due: Sequence[tuple[InstagramAccount, SyncType]]
+    session: AsyncSession, due: Sequence[tuple[int, SyncType]]
 ) -> list[int]:
     """One scheduled job for each due account without an active one, in one INSERT: a tick
     with a thousand accounts due costs two statements, not two per account. A job another
@@ -92,22 +92,50 @@ async def schedule_auto_syncs(
     busy = set(
         await session.scalars(select(SyncJob.account_id).where(SyncJob.status.in_(ACTIVE_STATUSES)))
     )
+    todo = [(account_id, sync_type.value) for account_id, sync_type in due if account_id not in busy]
+    if not todo:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return await _insert_unnested(session, todo)
     rows = [
         {
-            "account_id": account.id,
-            "sync_type": sync_type.value,
-            "walk": sync_type.value,  # due work is FULL or INCREMENTAL: the walk is the type
+            "account_id": account_id,
+            "sync_type": sync_type,
+            "walk": sync_type,  # due work is FULL or INCREMENTAL: the walk is the type
             "trigger": "schedule",
             "status": SyncStatus.PENDING.value,
         }
-        for account, sync_type in due
-        if account.id not in busy
+        for account_id, sync_type in todo
     ]
-    if not rows:
-        return []
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(SyncJob).on_conflict_do_nothing().returning(SyncJob.id)
+    statement = sqlite_insert(SyncJob).on_conflict_do_nothing().returning(SyncJob.id)
     return list(await session.scalars(statement, rows))
+
+
+async def _insert_unnested(session: AsyncSession, todo: Sequence[tuple[int, str]]) -> list[int]:
+    """PostgreSQL: the jobs as INSERT ... SELECT FROM unnest(two arrays), so a thousand rows
+    are two bound parameters rather than fifteen thousand (a third of a 1,000-account tick)."""
+    source = (
+        func.unnest(
+            bindparam("ids", [a for a, _ in todo], type_=ARRAY(Integer)),
+            bindparam("types", [t for _, t in todo], type_=ARRAY(String)),
+        )
+        .table_valued("account_id", "sync_type")
+        .render_derived()
+    )
+    rows = select(
+        source.c.account_id,
+        source.c.sync_type,
+        source.c.sync_type,
+        literal("schedule"),
+        literal(SyncStatus.PENDING.value),
+    )
+    statement = (
+        postgresql_insert(SyncJob)
+        .from_select(["account_id", "sync_type", "walk", "trigger", "status"], rows)
+        .on_conflict_do_nothing()
+        .returning(SyncJob.id)
+    )
+    return list(await session.scalars(statement))
 
 
 async def get_job(session: AsyncSession, job_id: int) -> SyncJob:
@@ -224,35 +252,36 @@ def failure_backoff(frequency_minutes: int, failures: int) -> timedelta:
     return min(wait, MAX_FAILURE_BACKOFF)
 
 
-async def accounts_due(session: AsyncSession) -> list[tuple[InstagramAccount, SyncType]]:
-    """Accounts whose auto sync is due: INCREMENTAL every frequency, FULL once a day, and
-    after failures an exponential backoff, so a broken account is not walked every tick."""
+async def accounts_due(session: AsyncSession) -> list[tuple[int, SyncType]]:
+    """Accounts (ids) whose auto sync is due: INCREMENTAL every frequency, FULL once a day,
+    and after failures an exponential backoff, so a broken account is not walked every tick.
+    Only the columns the decision needs are read: a tick looks at every account."""
     now = utcnow()
     failures = await _failures_since_success(session)
-    accounts = await session.scalars(
-        select(InstagramAccount).where(
+    accounts = await session.execute(
+        select(
+            InstagramAccount.id,
+            InstagramAccount.sync_blocked_until,
+            InstagramAccount.sync_frequency_minutes,
+            InstagramAccount.last_full_sync_at,
+            InstagramAccount.last_sync_at,
+        ).where(
             InstagramAccount.is_active.is_(True),
             InstagramAccount.auto_sync.is_(True),
             InstagramAccount.needs_reauth.is_(False),
         )
     )
-    due: list[tuple[InstagramAccount, SyncType]] = []
-    for account in accounts:
-        if account.sync_blocked_until and account.sync_blocked_until > now:
+    due: list[tuple[int, SyncType]] = []
+    for account_id, blocked_until, frequency, last_full, last_sync in accounts:
+        if blocked_until and blocked_until > now:
             continue
-        failed, last_failure = failures.get(account.id, (0, None))
-        if last_failure is not None and now < last_failure + failure_backoff(
-            account.sync_frequency_minutes, failed
-        ):
+        failed, last_failure = failures.get(account_id, (0, None))
+        if last_failure is not None and now < last_failure + failure_backoff(frequency, failed):
             continue
-        if account.last_full_sync_at is None or now - account.last_full_sync_at >= timedelta(
-            days=1
-        ):
-            due.append((account, SyncType.FULL))
-        elif account.last_sync_at is None or now - account.last_sync_at >= timedelta(
-            minutes=account.sync_frequency_minutes
-        ):
-            due.append((account, SyncType.INCREMENTAL))
+        if last_full is None or now - last_full >= timedelta(days=1):
+            due.append((account_id, SyncType.FULL))
+        elif last_sync is None or now - last_sync >= timedelta(minutes=frequency):
+            due.append((account_id, SyncType.INCREMENTAL))
     return due
 
 

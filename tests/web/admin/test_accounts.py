@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from instagram_service.models import InstagramAccount, SyncJob
 from tests.web.admin.conftest import Keys, Site, login
+from tests.web.browser import axe_violations, describe, screenshot
 from tests.web.conftest import PageErrors
 
 
@@ -35,6 +36,22 @@ async def test_connect_an_account_end_to_end(
         assert account is not None
         assert account.token_expires_at is not None
     assert page_errors == []
+
+    # The callback URL replayed (history, a leaked link): its state is used up, so the browser
+    # gets a page saying so, and nothing more is stored.
+    callback = next(url for url in seen if "/api/v1/accounts/callback?code=" in url)
+    replayed = await page.goto(callback)
+    assert replayed is not None and replayed.status == 400
+    assert await page.get_by_role("heading", name="The account was not connected").is_visible()
+    assert "already used" in (await page.locator("main").text_content() or "")
+    violations = await axe_violations(page)
+    assert violations == [], describe(violations)
+    await screenshot(page, "oauth-callback-reused-state")
+    async with site.db.session() as session:
+        same = await session.scalars(
+            select(InstagramAccount).where(InstagramAccount.username == third.username)
+        )
+        assert len(same.all()) == 1
 
 
 async def test_callback_without_the_console_cookie_answers_json(site: Site) -> None:
