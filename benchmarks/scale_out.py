@@ -57,7 +57,10 @@ def sync_rate(
             started = time.perf_counter()
             job_ids = [nodes.trigger(name) for name in usernames]
 
+            rss_seen: list[float] = []
+
             def done() -> bool:
+                rss_seen.append(worker_rss_mb(nodes, 1))  # flat memory: the peak, not only the end
                 return all(nodes.job(j)["status"] in ("COMPLETED", "FAILED") for j in job_ids)
 
             wait_for("the full syncs", done, timeout=1800, every=0.5)
@@ -70,7 +73,9 @@ def sync_rate(
             rss_after = worker_rss_mb(nodes, 1)
             print(
                 f"  {workers} worker(s): {ACCOUNTS * posts} posts ({stored[0][0]} with images) "
-                f"in {elapsed:.1f} s; worker RSS {rss_before:.0f} -> {rss_after:.0f} MB"
+                f"in {elapsed:.1f} s; worker RSS {rss_before:.0f} -> {rss_after:.0f} MB "
+                f"(peak {max(rss_seen, default=rss_after):.0f} MB, at half time "
+                f"{rss_seen[len(rss_seen) // 2] if rss_seen else rss_after:.0f} MB)"
             )
             return ACCOUNTS * posts / elapsed, rss_before, rss_after
     finally:

@@ -9,10 +9,13 @@ order, so on their own they can miss a change.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +61,7 @@ class GalleryCache:
         self._state: tuple[object, ...] | None = None
         self._checked_at = 0.0
         self._generation = 0
+        self._flights: dict[tuple[str, int], asyncio.Future[CachedBody | None]] = {}
 
     def _drop(self) -> None:
         self._entries.clear()
@@ -100,6 +104,30 @@ class GalleryCache:
             self._drop()
             self._state = state
 
+    async def _built_once(
+        self, key: str, generation: int, build: Callable[[], Awaitable[bytes]]
+    ) -> CachedBody:
+        """One build per key and generation however many requests miss at once: the others
+        wait for it. During a sync every commit drops the cache, and 64 concurrent misses
+        each building the page (a SQLite connection and a query each) starved the sync and
+        made the gallery's p99 over a second. A build that fails is not shared: the next
+        waiter builds for itself."""
+        flight_key = (key, generation)
+        while (flight := self._flights.get(flight_key)) is not None:
+            shared = await asyncio.shield(flight)  # a waiter cancelled leaves the build alone
+            if shared is not None:
+                return shared
+        flight = asyncio.get_running_loop().create_future()
+        self._flights[flight_key] = flight
+        result: CachedBody | None = None
+        try:
+            body = await build()
+            result = CachedBody(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+            return result
+        finally:
+            del self._flights[flight_key]
+            flight.set_result(result)
+
     def fresh(self, raw_key: tuple[str, bytes]) -> CachedBody | None:
         """A hit without a query, while the last check is recent; else None (use `get`)."""
         if time.monotonic() - self._checked_at >= self.check_interval_s:
@@ -117,8 +145,7 @@ class GalleryCache:
         generation = self._generation
         cached = self._entries.get(key)
         if cached is None:
-            body = await build()
-            cached = CachedBody(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+            cached = await self._built_once(key, generation, build)
             if generation != self._generation:  # built from rows older than a change
                 return cached
             if len(self._entries) >= self.max_entries:
@@ -134,9 +161,25 @@ class GalleryCache:
 gallery_cache = GalleryCache()
 
 
-# In this process, a commit that changed posts (an admin's PATCH, a sync) drops the cache at
-# once, so the next gallery response (and its ETag) shows the change.
+# In this process, a commit that changed posts (an admin's PATCH) drops the cache at once, so
+# the next gallery response (and its ETag) shows the change. A sync's commits inside
+# `drops_deferred` are left to the periodic check instead.
 _WATCHED = (InstagramPost, PostMedia, InstagramAccount, Feed)
+_drop_deferred: ContextVar[bool] = ContextVar("gallery_drop_deferred", default=False)
+
+
+@contextlib.contextmanager
+def drops_deferred() -> Iterator[None]:
+    """Commits inside (a sync job: many a second) are noticed by the next periodic check,
+    within `check_interval_s`, as a worker process's commits are, instead of each dropping
+    the cache at once and making every gallery request wait for a rebuild. Leaving drops it:
+    the job's end state is seen at once."""
+    token = _drop_deferred.set(True)
+    try:
+        yield
+    finally:
+        _drop_deferred.reset(token)
+        gallery_cache.invalidate()
 
 
 @event.listens_for(Session, "after_flush")
@@ -148,7 +191,7 @@ def _note_changes(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _drop_on_commit(session: Session) -> None:
-    if session.info.pop("gallery_changed", False):
+    if session.info.pop("gallery_changed", False) and not _drop_deferred.get():
         gallery_cache.invalidate()
 
 

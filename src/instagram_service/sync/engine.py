@@ -40,6 +40,7 @@ from instagram_service.observability import (
     SYNC_JOBS,
     get_logger,
 )
+from instagram_service.posts.cache import drops_deferred
 from instagram_service.posts.changes import (
     record_page_changes,
     record_removed,
@@ -106,7 +107,15 @@ class SyncAborted(Exception):
 
 
 async def run_sync_job(ctx: SyncContext, job_id: int) -> SyncJob | None:
-    """Run one claimed sync job to its end state. Returns the finished job row."""
+    """Run one claimed sync job to its end state. Returns the finished job row.
+
+    The gallery cache sees the job's commits within a second and its end at once (see
+    `drops_deferred`), so a sync in the API's process does not stall the gallery."""
+    with drops_deferred():
+        return await _run_sync_job(ctx, job_id)
+
+
+async def _run_sync_job(ctx: SyncContext, job_id: int) -> SyncJob | None:
     lease = await claim_job(ctx.db, job_id, ctx.heartbeat_timeout)
     if lease is None:
         log.info("sync job not claimable (already running or finished)", job_id=job_id)

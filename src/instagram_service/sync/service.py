@@ -92,7 +92,7 @@ async def schedule_auto_syncs(
     busy = set(
         await session.scalars(select(SyncJob.account_id).where(SyncJob.status.in_(ACTIVE_STATUSES)))
     )
-    todo = [(account_id, sync_type.value) for account_id, sync_type in due if account_id not in busy]
+    todo = [(account, kind.value) for account, kind in due if account not in busy]
     if not todo:
         return []
     if session.get_bind().dialect.name == "postgresql":

@@ -41,7 +41,8 @@ async def test_connect_an_account_end_to_end(
     # gets a page saying so, and nothing more is stored.
     callback = next(url for url in seen if "/api/v1/accounts/callback?code=" in url)
     replayed = await page.goto(callback)
-    assert replayed is not None and replayed.status == 400
+    assert replayed is not None
+    assert replayed.status == 400
     assert await page.get_by_role("heading", name="The account was not connected").is_visible()
     assert "already used" in (await page.locator("main").text_content() or "")
     violations = await axe_violations(page)
