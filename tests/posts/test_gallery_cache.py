@@ -24,44 +24,42 @@ async def _checked_cache(db: Database) -> GalleryCache:
     return cache
 
 
+class SlowBuild:
+    """A page build that takes a while, counting its calls; the first `failing` ones fail."""
+
+    def __init__(self, body: bytes, failing: int = 0) -> None:
+        self.body, self.failing, self.calls = body, failing, 0
+
+    async def __call__(self) -> bytes:
+        self.calls += 1
+        await asyncio.sleep(0.03)
+        if self.calls <= self.failing:
+            raise RuntimeError("the database went away")
+        return self.body
+
+
 async def test_concurrent_misses_share_one_build(db: Database) -> None:
     cache = await _checked_cache(db)
-    calls = 0
-
-    async def build() -> bytes:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.05)
-        return b'{"items": []}'
-
+    build = SlowBuild(b'{"items": []}')
     hits = await asyncio.gather(*(cache.get(db, "gallery", build) for _ in range(20)))
-    assert calls == 1
+    assert build.calls == 1
     assert all(hit is hits[0] for hit in hits)
     cache.invalidate()  # a change: the next miss builds again, once
     again = await asyncio.gather(*(cache.get(db, "gallery", build) for _ in range(5)))
-    assert calls == 2
+    assert build.calls == 2
     assert again[0] is not hits[0]
     assert all(hit is again[0] for hit in again)
 
 
 async def test_a_failed_build_is_not_shared(db: Database) -> None:
     cache = await _checked_cache(db)
-    calls = 0
-
-    async def build() -> bytes:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.02)
-        if calls == 1:
-            raise RuntimeError("the database went away")
-        return b"{}"
-
+    build = SlowBuild(b"{}", failing=1)
     first, *rest = await asyncio.gather(
         *(cache.get(db, "gallery", build) for _ in range(4)), return_exceptions=True
     )
     assert isinstance(first, RuntimeError)  # the leader's own error, not the waiters'
     assert all(not isinstance(r, BaseException) and r.body == b"{}" for r in rest)
-    assert calls == 2
+    assert build.calls == 2
 
 
 async def test_a_cancelled_waiter_leaves_the_build_running(db: Database) -> None:
