@@ -58,7 +58,10 @@ async def test_the_event_loop_keeps_running_while_images_are_processed() -> None
     await processor.close()
     gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:], strict=False)]
     assert len(ticks) > 5
-    assert max(gaps) < one_image * 0.75  # a blocking call would leave a gap of one_image
+    # A blocking call would leave a gap of one_image per image: the stalls would fill the
+    # whole run. One long gap alone may be this busy machine descheduling the test.
+    stalled = sum(gap for gap in gaps if gap > one_image / 2)
+    assert stalled < 0.5 * (ticks[-1] - ticks[0]), (stalled, one_image, ticks[-1] - ticks[0])
 
 
 async def test_in_thread_mode() -> None:

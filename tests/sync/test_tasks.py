@@ -46,7 +46,13 @@ async def _wait_for(db: Database, job_ids: list[int], timeout: float = 60) -> li
     deadline = time.monotonic() + timeout
     while True:
         async with db.session() as session:
-            jobs = (await session.scalars(select(SyncJob).where(SyncJob.id.in_(job_ids)))).all()
+            # By id: without an order PostgreSQL returns updated rows wherever they now lie
+            # (a job updated last came back after a newer one: a flaky order).
+            jobs = (
+                await session.scalars(
+                    select(SyncJob).where(SyncJob.id.in_(job_ids)).order_by(SyncJob.id)
+                )
+            ).all()
         if all(j.status in (SyncStatus.COMPLETED, SyncStatus.FAILED) for j in jobs):
             return list(jobs)
         if time.monotonic() > deadline:
