@@ -57,3 +57,22 @@ async def test_metrics_need_a_key_and_expose_counters(api: httpx.AsyncClient, db
         await session.delete(await session.merge(key))
     assert response.status_code == 200
     assert 'igs_http_requests_total{method="GET",route="/metrics",status="401"}' in response.text
+
+
+async def test_readyz_reports_unusable_media_storage(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    """A media folder that cannot be created (a file in its place, as a bad volume mount
+    leaves): degraded with the reason, the gallery's JSON still served."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the media folder should be")
+    app = create_app(settings.model_copy(update={"media_dir": blocked}), database=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/readyz")
+        gallery = await client.get("/api/v1/gallery")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["down"]["storage"].startswith(f"media storage unusable: media folder {blocked}")
+    assert gallery.status_code == 200

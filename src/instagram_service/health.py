@@ -10,6 +10,7 @@ from instagram_service.apikeys.auth import ReadKey
 from instagram_service.dependencies_check import database_down, one_line, redis_down
 from instagram_service.deps import DatabaseDep, SettingsDep
 from instagram_service.kit.openapi import ADMIN_ERRORS, example_content
+from instagram_service.media.stores import storage_down
 from instagram_service.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
@@ -38,12 +39,16 @@ async def healthz() -> dict[str, str]:
     },
 )
 async def readyz(db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
-    """The database answers at the newest migration. Redis down is reported, not fatal:
-    the gallery is still served (status "degraded"), only syncs and queued work wait."""
+    """The database answers at the newest migration. Redis or the media storage down is
+    reported, not fatal: the gallery's JSON is still served (status "degraded"); syncs,
+    queued work and (storage) images wait."""
     down: dict[str, str] = {}
     redis = await redis_down(settings.redis_url)
     if redis is not None:
         down["redis"] = redis
+    storage = await storage_down(settings)
+    if storage is not None:
+        down["storage"] = storage
     database = await database_down(db.engine)
     if database is not None:
         down["database"] = database

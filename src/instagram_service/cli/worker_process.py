@@ -5,9 +5,11 @@ metrics and probe port (IGS_METRICS_PORT plus the worker's index)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from taskiq import TaskiqEvents, TaskiqState
 
+from instagram_service.media.stores import storage_down
 from instagram_service.settings import get_settings
 from instagram_service.wiring import build_wired
 from instagram_service.worker.broker import broker
@@ -22,6 +24,7 @@ async def _start(state: TaskiqState) -> None:
     state.container = container
     state.probes = contextlib.AsyncExitStack()
     checks = dependency_checks(container.settings, container.db)
+    checks["storage"] = functools.partial(storage_down, container.settings)  # it writes media
     await open_probe_port(state.probes, container.settings, checks, worker_index())
 
 

@@ -140,6 +140,9 @@ class LocalStorage:
             await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageUnavailable(f"media folder {self.root} is unusable: {exc}") from exc
+        # A volume mounted read-only, or owned by another user: every save would fail.
+        if not await asyncio.to_thread(os.access, self.root, os.W_OK | os.X_OK):
+            raise StorageUnavailable(f"media folder {self.root} is not writable by this process")
 
     def _files(self) -> list[Path]:
         if not self.root.is_dir():

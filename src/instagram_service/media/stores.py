@@ -3,12 +3,15 @@ protocol, `s3_storage.py` the bucket)."""
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import time
 from collections.abc import Iterable
 
+from instagram_service.dependencies_check import CHECK_TIMEOUT_S
 from instagram_service.media.s3_storage import S3Storage
 from instagram_service.media.storage import Storage, local_storage, remove_files
+from instagram_service.media.storage_base import StorageUnavailable
 from instagram_service.settings import Settings, StorageKind
 
 
@@ -57,3 +60,14 @@ def _s3_storage(settings: Settings) -> Storage:
 async def remove_media_files(settings: Settings, keys: Iterable[str | None]) -> int:
     """Remove files after the commit that dropped their rows (see remove_files)."""
     return await remove_files(media_storage(settings), keys)
+
+
+async def storage_down(settings: Settings) -> str | None:
+    """The media folder usable, or the bucket answering (one listing), within the timeout."""
+    try:
+        await asyncio.wait_for(media_storage(settings).verify(), CHECK_TIMEOUT_S)
+    except StorageUnavailable as exc:
+        return f"media storage unusable: {exc.message}"[:300]
+    except TimeoutError:
+        return f"media storage unusable: no answer within {CHECK_TIMEOUT_S:g} s"
+    return None
