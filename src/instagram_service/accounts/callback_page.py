@@ -32,7 +32,7 @@ def wants_html(request: Request) -> bool:
 
 def callback_page(title: str, message: str, status_code: int) -> HTMLResponse:
     return HTMLResponse(
-        PAGE.format(title=escape(title), message=escape(message)),
+        PAGE.format(title=escape(title), message=escape(message[:1].upper() + message[1:])),
         status_code=status_code,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
