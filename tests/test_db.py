@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -44,6 +45,24 @@ async def test_migrations_create_every_table(db: Database) -> None:
     assert set(Base.metadata.tables) <= tables
     assert "ix_instagram_posts_gallery" in indexes
     assert await current_revision(db.engine) == head_revision()
+
+
+async def test_every_model_column_exists_after_the_migrations(db: Database) -> None:
+    """A column added to a model without a migration fails here, not in production."""
+
+    def columns(connection: Any) -> dict[str, set[str]]:
+        inspector = inspect(connection)
+        return {t: {c["name"] for c in inspector.get_columns(t)} for t in Base.metadata.tables}
+
+    async with db.engine.connect() as connection:
+        migrated = await connection.run_sync(columns)
+    missing = {
+        (name, column.name)
+        for name, table in Base.metadata.tables.items()
+        for column in table.columns
+        if column.name not in migrated[name]
+    }
+    assert not missing
 
 
 async def test_post_with_every_field_round_trips(session: AsyncSession) -> None:

@@ -21,5 +21,7 @@ class ApiKey(TimestampMixin, Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Logging out of the console ends every console session of this key signed in before.
+    sessions_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # None: every account. A list: only those accounts' posts, syncs and feeds.
     account_ids: Mapped[list[int] | None] = mapped_column(JSONType, default=None)

@@ -6,7 +6,7 @@ import time
 from unittest import mock
 
 from itsdangerous import URLSafeTimedSerializer
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
 from instagram_service.models import InstagramPost
@@ -153,6 +153,30 @@ async def test_logout_ends_the_session(
     assert "/admin/login?next=/admin/accounts" in page.url
 
 
+async def test_logout_ends_copies_of_the_cookie_too(
+    browser: Browser, page: Page, context: BrowserContext, site: Site, keys: Keys
+) -> None:
+    """A cookie copied before logging out (another tab's, a stolen one) stops working: the
+    logout ends the key's console sessions server-side, not only this browser's cookie."""
+    await login(page, site, keys.read)
+    copied = await session_cookie(context)
+    assert copied is not None
+    other = await browser.new_context()
+    try:
+        await other.add_cookies([{"name": COOKIE, "value": str(copied["value"]), "url": site.base}])
+        before = await other.request.get(f"{site.base}/admin/moderation", max_redirects=0)
+        assert before.status == 200
+        await page.get_by_role("button", name="Log out").click()
+        await page.wait_for_url(f"{site.base}/admin/login")
+        after = await other.request.get(f"{site.base}/admin/moderation", max_redirects=0)
+        assert after.status == 303
+        assert after.headers["location"].startswith("/admin/login?next=/admin/moderation")
+    finally:
+        await other.close()
+    await login(page, site, keys.read)  # signing in again works at once
+    assert await page.get_by_role("heading", name="Moderation").is_visible()
+
+
 async def test_expired_session_is_refused(context: BrowserContext, site: Site, keys: Keys) -> None:
     from instagram_service.apikeys.service import find_active_key
 
@@ -162,8 +186,8 @@ async def test_expired_session_is_refused(context: BrowserContext, site: Site, k
     serializer = URLSafeTimedSerializer(SESSION_SECRET, salt=SALT)
     thirteen_hours_ago = time.time() - 13 * 3600
     with mock.patch("itsdangerous.timed.time.time", return_value=thirteen_hours_ago):
-        stale = serializer.dumps({"c": "token", "k": key.id, "s": None})
-    fresh = serializer.dumps({"c": "token", "k": key.id, "s": None})
+        stale = serializer.dumps({"c": "token", "k": key.id, "s": None, "t": thirteen_hours_ago})
+    fresh = serializer.dumps({"c": "token", "k": key.id, "s": None, "t": time.time()})
     for value, allowed in ((stale, False), (fresh, True)):
         await context.clear_cookies()
         await context.add_cookies([{"name": COOKIE, "value": value, "url": site.base}])

@@ -56,6 +56,8 @@ async def _load(request: Request, db: AsyncSession, settings: SettingsDep) -> Co
     key = await db.get(ApiKey, session.key_id) if session and session.key_id else None
     if session is None or key is None or key.revoked_at is not None:
         raise LoginRequired(request.url.path)
+    if session.ended_by(key.sessions_ended_at):  # logged out since (maybe elsewhere)
+        raise LoginRequired(request.url.path)
     return Console(session, key)
 
 

@@ -9,7 +9,9 @@ IGS_ADMIN_SESSION_HOURS is refused even if the browser kept the cookie.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -28,13 +30,19 @@ class AdminSession:
     csrf: str
     key_id: int | None = None  # None: not logged in (the login form's CSRF token only)
     connect_state: str | None = None  # the OAuth state this session started, if any
+    # When it signed in (Unix time, kept when the cookie is rewritten): a logout ends the
+    # key's sessions signed in before it (ApiKey.sessions_ended_at), copies of the cookie too.
+    signed_in_at: float = 0.0
 
     def dump(self) -> dict[str, Any]:
-        return {"c": self.csrf, "k": self.key_id, "s": self.connect_state}
+        return {"c": self.csrf, "k": self.key_id, "s": self.connect_state, "t": self.signed_in_at}
+
+    def ended_by(self, ended_at: datetime | None) -> bool:
+        return ended_at is not None and self.signed_in_at <= ended_at.timestamp()
 
 
 def new_session(key_id: int | None = None) -> AdminSession:
-    return AdminSession(csrf=secrets.token_urlsafe(24), key_id=key_id)
+    return AdminSession(csrf=secrets.token_urlsafe(24), key_id=key_id, signed_in_at=time.time())
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer | None:
@@ -61,10 +69,12 @@ def read_session(request: Request, settings: Settings) -> AdminSession | None:
         return None
     key_id = data.get("k")
     state = data.get("s")
+    signed_in_at = data.get("t")
     return AdminSession(
         csrf=data["c"],
         key_id=key_id if isinstance(key_id, int) else None,
         connect_state=state if isinstance(state, str) else None,
+        signed_in_at=float(signed_in_at) if isinstance(signed_in_at, int | float) else 0.0,
     )
 
 

@@ -9,6 +9,7 @@ from instagram_service.apikeys.service import find_active_key
 from instagram_service.db import utcnow
 from instagram_service.deps import SessionDep, SettingsDep
 from instagram_service.errors import Forbidden
+from instagram_service.models import ApiKey
 from instagram_service.web.admin import csrf
 from instagram_service.web.admin.render import page, safe_next
 from instagram_service.web.admin.session import (
@@ -69,12 +70,19 @@ async def login(
 
 @router.post("/admin/logout")
 async def logout(
-    request: Request, settings: SettingsDep, csrf_token: str = Form("", max_length=100)
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    csrf_token: str = Form("", max_length=100),
 ) -> Response:
+    """Ends this key's console sessions (a copy of the cookie too), not only this cookie."""
     session = read_session(request, settings)
     if session is None:
         raise Forbidden("not logged in")
     csrf.check(request, session, csrf_token)
+    key = await db.get(ApiKey, session.key_id) if session.key_id else None
+    if key is not None:
+        key.sessions_ended_at = utcnow()
     response = RedirectResponse("/admin/login", status_code=303)
     clear_session(response, request, settings)
     return response
