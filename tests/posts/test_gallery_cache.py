@@ -111,3 +111,23 @@ async def test_other_commits_drop_the_cache_at_once(clean_db: Database) -> None:
     raw = await _cached(clean_db)
     await _touch_an_account(clean_db, 2)
     assert gallery_cache.fresh(raw) is None
+
+
+async def test_during_a_sync_a_noticed_change_is_rebuilt_in_the_background(
+    clean_db: Database,
+) -> None:
+    """While a sync runs here, the periodic check's change keeps the old body answering until
+    its one rebuild is done; without a sync the next response waits for the new body."""
+    cache = GalleryCache(check_interval_s=0)  # every get checks
+    assert (await cache.get(clean_db, "gallery", SlowBuild(b"old"))).body == b"old"
+    with drops_deferred():
+        await _touch_an_account(clean_db, 3)  # the sync's commit
+        rebuild = SlowBuild(b"new")
+        assert (await cache.get(clean_db, "gallery", rebuild)).body == b"old"  # no wait
+        await asyncio.sleep(0)
+        assert rebuild.calls == 1  # started in the background
+        await asyncio.sleep(0.1)
+        assert (await cache.get(clean_db, "gallery", rebuild)).body == b"new"
+        assert rebuild.calls == 1
+    await _touch_an_account(clean_db, 4)  # no sync running: strict
+    assert (await cache.get(clean_db, "gallery", SlowBuild(b"newer"))).body == b"newer"

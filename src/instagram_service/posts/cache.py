@@ -26,6 +26,9 @@ from sqlalchemy.orm import Session
 
 from instagram_service.db import Database
 from instagram_service.models import Feed, InstagramAccount, InstagramPost, PostMedia
+from instagram_service.observability import get_logger
+
+log = get_logger(__name__)
 
 # Best first. Compressed once per cached body, so at a high level (a 30 KB page: brotli 9
 # about 3 ms); responses that are not cached are compressed by the middleware in app.py.
@@ -62,8 +65,16 @@ class GalleryCache:
         self._checked_at = 0.0
         self._generation = 0
         self._flights: dict[tuple[str, int], asyncio.Future[CachedBody | None]] = {}
+        # Bodies from before a change the periodic check noticed, served while their
+        # rebuild runs in the background (see `_check`).
+        self._stale: dict[str, CachedBody] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
 
-    def _drop(self) -> None:
+    def _drop(self, *, keep_stale: bool = False) -> None:
+        if keep_stale and len(self._stale) + len(self._entries) <= self.max_entries:
+            self._stale.update(self._entries)
+        else:
+            self._stale.clear()
         self._entries.clear()
         self._raw.clear()
         self._generation += 1
@@ -101,7 +112,12 @@ class GalleryCache:
             self._checked_at = 0.0
             raise
         if state != self._state:
-            self._drop()
+            # While this process runs a sync, a change noticed here is most likely the sync's
+            # (already up to a second old): the old bodies are served while one rebuild each
+            # runs in the background, so no request waits for a build (under a sync's load a
+            # build took 50-250 ms, all of it in the gallery's p99). Otherwise the next
+            # response shows the change, as after a change made in this process.
+            self._drop(keep_stale=self._state is not None and _syncs_deferring > 0)
             self._state = state
 
     async def _built_once(
@@ -128,6 +144,27 @@ class GalleryCache:
             del self._flights[flight_key]
             flight.set_result(result)
 
+    def _refresh_in_background(
+        self, key: str, generation: int, build: Callable[[], Awaitable[bytes]]
+    ) -> None:
+        if (key, generation) in self._flights:
+            return  # being rebuilt already
+
+        async def refresh() -> None:
+            try:
+                cached = await self._built_once(key, generation, build)
+            except Exception as exc:  # the next request builds and answers the error itself
+                log.warning("gallery cache rebuild failed", key=key[:100], error=str(exc)[:200])
+                self._stale.pop(key, None)
+                return
+            if generation == self._generation:
+                self._entries[key] = cached
+                self._stale.pop(key, None)
+
+        task = asyncio.create_task(refresh())
+        self._refreshing.add(task)  # a reference, so the task is not collected mid-run
+        task.add_done_callback(self._refreshing.discard)
+
     def fresh(self, raw_key: tuple[str, bytes]) -> CachedBody | None:
         """A hit without a query, while the last check is recent; else None (use `get`)."""
         if time.monotonic() - self._checked_at >= self.check_interval_s:
@@ -144,6 +181,9 @@ class GalleryCache:
         await self._check(db)
         generation = self._generation
         cached = self._entries.get(key)
+        if cached is None and (stale := self._stale.get(key)) is not None:
+            self._refresh_in_background(key, generation, build)
+            return stale
         if cached is None:
             cached = await self._built_once(key, generation, build)
             if generation != self._generation:  # built from rows older than a change
@@ -166,18 +206,23 @@ gallery_cache = GalleryCache()
 # `drops_deferred` are left to the periodic check instead.
 _WATCHED = (InstagramPost, PostMedia, InstagramAccount, Feed)
 _drop_deferred: ContextVar[bool] = ContextVar("gallery_drop_deferred", default=False)
+_syncs_deferring = 0  # how many `drops_deferred` blocks run in this process now
 
 
 @contextlib.contextmanager
 def drops_deferred() -> Iterator[None]:
     """Commits inside (a sync job: many a second) are noticed by the next periodic check,
     within `check_interval_s`, as a worker process's commits are, instead of each dropping
-    the cache at once and making every gallery request wait for a rebuild. Leaving drops it:
+    the cache at once and making every gallery request wait for a rebuild; meanwhile the
+    changes the check notices are served stale until rebuilt (`_check`). Leaving drops it:
     the job's end state is seen at once."""
+    global _syncs_deferring
     token = _drop_deferred.set(True)
+    _syncs_deferring += 1
     try:
         yield
     finally:
+        _syncs_deferring -= 1
         _drop_deferred.reset(token)
         gallery_cache.invalidate()
 
