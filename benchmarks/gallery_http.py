@@ -178,7 +178,8 @@ def feed_figures(url: str, env: dict[str, str], tmp: Path, server: str) -> tuple
         bare_env = env | {"BENCH_BODY": str(path)}
         bare_url, same = stack.enter_context(running_server(server, "bare", "/bare", bare_env))
         assert same == body
-        feeds, bares = [], []
+        feeds: list[Result] = []
+        bares: list[Result] = []
         for n in range(ROUNDS):
             pair = [(feeds, feed_url), (bares, bare_url)]
             for runs, target in pair if n % 2 == 0 else pair[::-1]:
@@ -346,9 +347,10 @@ async def admin_key(url: str) -> str:
     return key
 
 
-async def gallery_during_sync(tmp: Path) -> tuple[Result, Result]:
-    """(idle, during the sync) gallery figures of one granian server on its own SQLite file
-    with the 500 posts; the synced account adds SYNC_POSTS posts with their images."""
+async def gallery_during_sync(tmp: Path) -> tuple[Result, Result, float]:
+    """(idle, during the sync (median of the rounds), the worst round's p99) gallery figures
+    of one granian server on its own SQLite file with the 500 posts; the synced account adds
+    SYNC_POSTS posts with their images."""
     from instagram_service.emulator.generate import generate_scenario
     from instagram_service.security import generate_fernet_key
 
@@ -381,7 +383,7 @@ async def gallery_during_sync(tmp: Path) -> tuple[Result, Result]:
                 assert job.status_code == 202, job.text
                 job_url = f"/api/v1/sync/jobs/{job.json()['id']}"
                 started = time.monotonic()
-                rounds = []
+                rounds: list[Result] = []
                 for n in range(SYNC_ROUNDS):  # the median: one noisy round cannot decide
                     rounds.append(await asyncio.to_thread(wrk, gallery_url, SYNC_DURATION))
                     print(f"  during the sync, round {n + 1}: p99 {rounds[-1].p99_ms:.1f} ms")
@@ -394,7 +396,7 @@ async def gallery_during_sync(tmp: Path) -> tuple[Result, Result]:
     )
     if during["status"] != "RUNNING":
         print("  WARNING: the sync ended before the load did: raise SYNC_POSTS")
-    return idle, busy
+    return idle, busy, max(r.p99_ms for r in rounds)
 
 
 def ensure_wrk() -> None:
@@ -431,17 +433,18 @@ def main() -> None:
         verdict = "ok" if g.rps >= 0.7 * b.rps and g.p99_ms < 50 else "BELOW TARGET"
         print(f"{server}: gallery/bare {g.rps / b.rps:.2f}, p99 {g.p99_ms:.1f} ms: {verdict}")
     feed, feed_bare = feed_figures(url, env, tmp, best)
-    idle, busy = asyncio.run(gallery_during_sync(tmp))
-    verdict = "ok" if busy.p99_ms < 100 else "BELOW TARGET"
+    idle, busy, worst = asyncio.run(gallery_during_sync(tmp))
+    verdict = "ok" if worst < 100 else "BELOW TARGET"
     print(
         f"granian, SQLite, during a full sync with images (median of {SYNC_ROUNDS} rounds): "
-        f"p50 {busy.p50_ms:.1f} ms, "
+        f"p50 {busy.p50_ms:.1f} ms, worst round's p99 {worst:.1f} ms, "
         f"p99 {busy.p99_ms:.1f} ms ({busy.rps:.0f} req/s; idle p99 {idle.p99_ms:.1f} ms): {verdict}"
     )
     print(
         f"RESULT rps={gallery.rps:.0f} bare_rps={bare.rps:.0f} "
         f"ratio={gallery.rps / bare.rps:.2f} p99_ms={gallery.p99_ms:.1f} server={best} "
-        f"sync_p99_ms={busy.p99_ms:.1f} sync_p50_ms={busy.p50_ms:.1f} "
+        f"sync_p99_ms={busy.p99_ms:.1f} sync_worst_p99_ms={worst:.1f} "
+        f"sync_p50_ms={busy.p50_ms:.1f} "
         f"sync_idle_p99_ms={idle.p99_ms:.1f} "
         f"feed_rps={feed.rps:.0f} feed_ratio={feed.rps / feed_bare.rps:.2f}"
     )

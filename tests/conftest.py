@@ -20,6 +20,10 @@ from instagram_service.models import DEFAULT_CATEGORIES, Base, Category
 from instagram_service.security import generate_fernet_key
 from instagram_service.settings import Settings
 
+# The hundreds of apps the suite starts would each start image processes ahead; the tests that
+# are about it turn it on.
+os.environ.setdefault("IGS_IMAGE_POOL_AT_START", "false")
+
 TEST_APP_SECRET = "test-app-secret"
 TEST_VERIFY_TOKEN = "test-verify-token"
 TOKEN_KEY = generate_fernet_key()

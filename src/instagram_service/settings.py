@@ -148,6 +148,11 @@ class Settings(BaseSettings):
     image_worker_nice: int = Field(
         10, ge=0, le=19, description="Niceness of image processes: the API's requests go first."
     )
+    image_pool_at_start: bool = Field(
+        True,
+        description="An API that syncs in its own process starts its image processes at "
+        "start-up, not in the middle of the first sync (where it slowed the gallery).",
+    )
     webp_quality: int = Field(85, ge=1, le=100, description="WebP quality.")
     webp_method: int = Field(1, ge=0, le=6, description="WebP method (0 fastest, 6 smallest).")
     avif_enabled: bool = Field(False, description="Also write AVIF variants.")

@@ -139,6 +139,9 @@ class MediaPipeline:
     async def store_avatar(self, account: InstagramAccount) -> None:
         await store_avatar(self.downloader, self.storage, account)
 
+    async def start(self) -> None:
+        await self.processor.start()
+
     async def aclose(self) -> None:
         await self.downloader.aclose()
         await self.processor.close()

@@ -48,8 +48,19 @@ def _exit_with(owner: int) -> None:
     os._exit(1)
 
 
+def lower_this_thread(nice: int) -> None:
+    """This thread's niceness to `nice` (Linux keeps one per thread, and processes and threads
+    it starts inherit it). Never raises: a priority is a preference."""
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        if nice > current:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError:
+        pass
+
+
 def start_pool_worker(owner: int, nice: int) -> None:
-    """The pool's initializer: runs once in each new worker process."""
-    if nice:
-        os.nice(nice)
+    """The pool's initializer: runs once in each new worker process (at `nice`, absolute:
+    the forkserver it is forked from may already run lower)."""
+    lower_this_thread(nice)
     threading.Thread(target=_exit_with, args=(owner,), name="owner-watch", daemon=True).start()

@@ -37,6 +37,9 @@ class MediaPort(Protocol):
     async def store_avatar(self, account: InstagramAccount) -> None:
         """Keep the account's profile picture in our storage (sets `avatar_key`)."""
 
+    async def start(self) -> None:
+        """Start what processing needs (the image processes) ahead of the first sync."""
+
 
 class DefaultModerator:
     """Until rules exist: approve, keep the category; never touch admin-set fields."""
@@ -61,6 +64,9 @@ class NoMedia:
         return MediaOutcome()
 
     async def store_avatar(self, account: InstagramAccount) -> None:
+        return None
+
+    async def start(self) -> None:
         return None
 
 
