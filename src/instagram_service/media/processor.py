@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from instagram_service.media.errors import ImageRejected
 from instagram_service.media.imaging import ImageOptions, ProcessedImage, process_image
@@ -33,6 +35,26 @@ async def _in_own_thread(work: Callable[[], object]) -> None:
         await asyncio.get_running_loop().run_in_executor(starter, work)
     finally:
         starter.shutdown(wait=False)
+
+
+def _forget_inherited_forkserver() -> None:
+    """A process forked from one that had started the forkserver (the demo syncs, then the
+    server forks its worker) inherits multiprocessing's record of it; that process is not its
+    child, so `ensure_running` fails with ChildProcessError and no image is processed. Forget
+    the record (what `ensure_running` does for a dead one), so a forkserver of its own starts.
+    The attributes are multiprocessing's own (CPython 3.11-3.13)."""
+    server: Any = forkserver._forkserver
+    pid = server._forkserver_pid
+    if pid is None:
+        return
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        with contextlib.suppress(OSError):
+            os.close(server._forkserver_alive_fd)
+        server._forkserver_address = None
+        server._forkserver_alive_fd = None
+        server._forkserver_pid = None
 
 
 def _ready() -> None:
@@ -92,6 +114,7 @@ class ImageProcessor:
         at the API's priority it put the gallery's p99 at about 300 ms for the first seconds
         of a sync."""
         lower_this_thread(self.nice)
+        _forget_inherited_forkserver()
         executor = self._pool()
         if isinstance(executor, ProcessPoolExecutor):
             for future in [executor.submit(_ready) for _ in range(self.workers)]:
