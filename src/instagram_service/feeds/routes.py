@@ -117,7 +117,3 @@ async def get_feed(
         raise NotFound(f"feed {ref!r} not found")
     return await from_cache(request, db, settings, cache_key, build)
 
-
-router = APIRouter()
-router.include_router(public)
-router.include_router(admin)
