@@ -40,6 +40,10 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI, Response
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: tests/ too
+
+from tests.support.processes import http_process  # noqa: E402
+
 POSTS = 500
 DURATION = "6s"  # of one round
 ROUNDS = 3
@@ -214,33 +218,15 @@ def running_server(
 ) -> Iterator[tuple[str, bytes]]:
     """One server process, up and warmed: yields its URL for `path` and the first answer."""
     port = free_port()
-    process = subprocess.Popen(
-        server_command(server, which, port), env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
     url = f"http://127.0.0.1:{port}{path}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                first = httpx.get(url, timeout=10)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    err = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"{server} {which} did not start:\n{err}") from None
-                time.sleep(0.2)
+    command = server_command(server, which, port)
+    with http_process(command, url, name=f"{server} {which}", env=env,
+                      keep_stderr=True) as (process, first):  # fmt: skip
         assert first.status_code == 200, first.text
         wrk(url, WARMUP)
         yield url, first.content
         if process.poll() is not None:
             raise RuntimeError(f"{server} {which} died during the run")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def median_result(rounds: list[Result]) -> Result:
@@ -300,25 +286,10 @@ def running_emulator_process(posts: int) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "instagram_service.cli", "emulator", "--port", str(port),
                "--scenario", f"generated:{posts}:1"]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        preexec_fn=lambda: os.nice(15),
-    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/emulator/state", timeout=5)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the emulator did not start") from None
-                time.sleep(0.2)
+    with http_process(command, f"{base}/emulator/state", name="the emulator",
+                      preexec_fn=lambda: os.nice(15)):  # fmt: skip
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 async def admin_key(url: str) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+
+from tests.support.processes import http_process
 
 
 def free_port(first: int = 21700, last: int = 21799) -> int:
@@ -34,30 +34,11 @@ def moto_server(*, check_credentials: bool = False) -> Iterator[str]:
     env = {**os.environ, "MOTO_CALL_RESET_API": "false"}
     if check_credentials:
         env["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{endpoint}/moto-api/", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with http_process(command, f"{endpoint}/moto-api/", name="moto server", env=env,
+                      timeout_s=30):  # fmt: skip
         yield endpoint
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def create_bucket(endpoint: str, name: str | None = None) -> str:
