@@ -116,4 +116,3 @@ async def get_feed(
     if ref.isdigit():
         raise NotFound(f"feed {ref!r} not found")
     return await from_cache(request, db, settings, cache_key, build)
-
