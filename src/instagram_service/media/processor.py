@@ -48,13 +48,17 @@ def _forget_inherited_forkserver() -> None:
     if pid is None:
         return
     try:
-        os.waitpid(pid, os.WNOHANG)
+        gone, _ = os.waitpid(pid, os.WNOHANG)  # 0: our own, alive
     except ChildProcessError:
-        with contextlib.suppress(OSError):
-            os.close(server._forkserver_alive_fd)
-        server._forkserver_address = None
-        server._forkserver_alive_fd = None
-        server._forkserver_pid = None
+        gone = pid  # another process's child
+    if not gone:
+        return
+    # Inherited, or ours and just reaped here (ensure_running's own wait would then fail).
+    with contextlib.suppress(OSError):
+        os.close(server._forkserver_alive_fd)
+    server._forkserver_address = None
+    server._forkserver_alive_fd = None
+    server._forkserver_pid = None
 
 
 def _ready() -> None:
