@@ -38,6 +38,7 @@ from instagram_service.media.routes import router as images_router
 from instagram_service.migrate import upgrade
 from instagram_service.moderation.routes import router as moderation_router
 from instagram_service.observability import RequestIdMiddleware, configure_logging, get_logger
+from instagram_service.posts.http import FreshHitMiddleware
 from instagram_service.posts.routes import admin as posts_router
 from instagram_service.posts.routes import public as gallery_router
 from instagram_service.settings import Settings, get_settings
@@ -143,12 +144,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     down_errors = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
     for down in (*down_errors, RedisConnectionError, RedisTimeoutError, SendTaskError):
         app.add_exception_handler(down, dependency_down_handler)
-    # Innermost of the three: its 413s and 422s get the CORS headers and a request id.
+    # Each one added wraps those before it. Innermost: its 413s and 422s get the CORS
+    # headers and a request id.
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         own_caps={INSTAGRAM_WEBHOOK_PATH: settings.webhook_max_body_bytes},
     )
+    # Compresses what the cached routes did not (they keep compressed bytes beside the plain).
+    app.add_middleware(CompressMiddleware, minimum_size=512)
+    # Fresh gallery and feed hits, answered before all that is inside (routing included).
+    app.add_middleware(FreshHitMiddleware, max_age=settings.gallery_cache_seconds)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -159,13 +165,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             max_age=600,
         )
     app.add_middleware(PublicCORSMiddleware)
-    # Compresses what the cached routes did not (they keep compressed bytes beside the plain).
-    app.add_middleware(CompressMiddleware, minimum_size=512)
     app.add_middleware(RequestIdMiddleware)
     routers = (
-        # First, each included directly (FastAPI matches nested routers level by level: a
-        # feed behind one more level cost 22 us a request, 13 % of its requests/s): the
-        # most requested routes are matched soonest.
+        # First, each included directly (FastAPI matches nested routers level by level): the
+        # most requested routes are matched soonest when they miss the cache.
         gallery_router,
         feeds_router,
         feeds_admin_router,  # after the public `/{ref}`: it is not an `/{feed_id}`

@@ -18,10 +18,10 @@ from instagram_service.feeds.schemas import (
 from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND, UNAUTHORIZED, ErrorOut
 from instagram_service.kit.pagination import MAX_ID, Limit, Offset, paginate
 from instagram_service.models import ApiKey, Feed
-from instagram_service.posts.http import CachedGalleryRoute, from_cache, public_base
+from instagram_service.posts.http import from_cache, public_base
 
 admin = APIRouter(prefix="/api/v1/feeds", tags=["feeds (admin)"], responses=ADMIN_ERRORS)
-public = APIRouter(prefix="/api/v1/feeds", tags=["gallery"], route_class=CachedGalleryRoute)
+public = APIRouter(prefix="/api/v1/feeds", tags=["gallery"])
 
 
 @admin.get("", response_model=FeedPage)
@@ -115,4 +115,4 @@ async def get_feed(
 
     if ref.isdigit():
         raise NotFound(f"feed {ref!r} not found")
-    return await from_cache(request, db, settings, cache_key, build)
+    return await from_cache(request, db, settings, cache_key, build, fast=True)

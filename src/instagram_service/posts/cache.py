@@ -59,8 +59,9 @@ class GalleryCache:
         self.check_interval_s = check_interval_s
         self.max_entries = max_entries
         self._entries: dict[str, CachedBody] = {}
-        # The same bodies by raw (path, query string): looked up before any validation.
-        self._raw: dict[tuple[str, bytes], CachedBody] = {}
+        # The same bodies by raw (path, host and query string), with the route that answered
+        # them first: looked up before routing (posts/http.FreshHitMiddleware).
+        self._raw: dict[tuple[str, bytes], tuple[CachedBody, object]] = {}
         self._state: tuple[object, ...] | None = None
         self._checked_at = 0.0
         self._generation = 0
@@ -165,8 +166,9 @@ class GalleryCache:
         self._refreshing.add(task)  # a reference, so the task is not collected mid-run
         task.add_done_callback(self._refreshing.discard)
 
-    def fresh(self, raw_key: tuple[str, bytes]) -> CachedBody | None:
-        """A hit without a query, while the last check is recent; else None (use `get`)."""
+    def fresh(self, raw_key: tuple[str, bytes]) -> tuple[CachedBody, object] | None:
+        """A hit and its route, without a query, while the last check is recent; else None
+        (use `get`)."""
         if time.monotonic() - self._checked_at >= self.check_interval_s:
             return None
         return self._raw.get(raw_key)
@@ -177,6 +179,7 @@ class GalleryCache:
         key: str,
         build: Callable[[], Awaitable[bytes]],
         raw_key: tuple[str, bytes] | None = None,
+        route: object = None,
     ) -> CachedBody:
         await self._check(db)
         generation = self._generation
@@ -194,7 +197,7 @@ class GalleryCache:
         if raw_key is not None:
             if len(self._raw) >= self.max_entries:
                 self._raw.clear()
-            self._raw[raw_key] = cached
+            self._raw[raw_key] = (cached, route)
         return cached
 
 

@@ -10,7 +10,7 @@ from instagram_service.kit.openapi import ADMIN_ERRORS, NOT_FOUND, UNAUTHORIZED
 from instagram_service.kit.pagination import Limit, Offset, page_of
 from instagram_service.models import ModerationStatus
 from instagram_service.posts import service
-from instagram_service.posts.http import CachedGalleryRoute, from_cache, public_base
+from instagram_service.posts.http import from_cache, public_base
 from instagram_service.posts.schemas import (
     AdminPost,
     AdminPostPage,
@@ -54,7 +54,7 @@ async def _gallery_response(
             page = page_of(GalleryPage, items, total, limit=limit, offset=offset)
         return page.model_dump_json().encode()
 
-    return await from_cache(request, db, settings, key, build)
+    return await from_cache(request, db, settings, key, build, fast=True)
 
 
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
@@ -110,7 +110,7 @@ async def categories(request: Request, db: DatabaseDep, settings: SettingsDep) -
         out = CategoriesOut(items=[CategoryCount(category=c, count=n) for c, n in rows])
         return out.model_dump_json().encode()
 
-    return await from_cache(request, db, settings, request.url.path, build)
+    return await from_cache(request, db, settings, request.url.path, build, fast=True)
 
 
 for _path, _endpoint, _responses in (
@@ -118,10 +118,7 @@ for _path, _endpoint, _responses in (
     ("/gallery/featured", featured, GALLERY_RESPONSES),
     ("/gallery/categories", categories, CATEGORIES_RESPONSES),
 ):
-    public.add_api_route(
-        _path, _endpoint, response_class=Response, responses=_responses,
-        route_class_override=CachedGalleryRoute,
-    )  # fmt: skip
+    public.add_api_route(_path, _endpoint, response_class=Response, responses=_responses)
 
 
 @public.get(
