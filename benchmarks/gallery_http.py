@@ -4,7 +4,10 @@ Loads `GET /api/v1/gallery?limit=24` of the real app (500 posts in PostgreSQL wh
 reachable at 127.0.0.1:5432, else SQLite) with wrk, beside a minimal FastAPI route that
 returns the same JSON bytes from memory, each on uvicorn and on granian (one worker each:
 wrk takes the other core of the 2-vCPU machine). Targets: at least 0.7 of the minimal
-route's requests/s, p99 under 50 ms.
+route's requests/s, p99 under 50 ms. The feed route (`/api/v1/feeds/{slug}`) is measured the
+same way. A plain ASGI callable serving the same bytes (no framework) is the floor beside
+them: fresh hits are answered before FastAPI's routing, which the minimal route pays, so
+the gallery can pass the minimal route; `floor_ratio` says how far from the floor it is.
 
 The routes are measured in ROUNDS interleaved rounds (each server kept running, the order
 rotated every round) and each figure is the median of its rounds, so that one noisy round on
@@ -39,6 +42,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: tests/ too
 
@@ -71,6 +75,28 @@ def bare_app() -> FastAPI:
     return app
 
 
+def floor_app() -> ASGIApp:
+    """The floor: the same bytes from a plain ASGI callable, no framework at all."""
+    body = Path(os.environ["BENCH_BODY"]).read_bytes()
+    start = {
+        "type": "http.response.start", "status": 200,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())],
+    }  # fmt: skip
+    reply = {"type": "http.response.body", "body": body}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await send(start)
+        await send(reply)
+
+    return app
+
+
 def serve(which: str, server: str, port: int) -> None:
     from instagram_service.server import ServerKind, serve_app, serve_asgi
     from instagram_service.settings import get_settings
@@ -79,7 +105,8 @@ def serve(which: str, server: str, port: int) -> None:
     if which == "service":  # settings from the IGS_* variables the benchmark sets
         serve_app(get_settings(), host="127.0.0.1", port=port, server=kind, log_level="warning")
     else:
-        serve_asgi(bare_app, host="127.0.0.1", port=port, server=kind, log_level="warning")
+        load = bare_app if which == "bare" else floor_app
+        serve_asgi(load, host="127.0.0.1", port=port, server=kind, log_level="warning")
 
 
 # --- Data ---
@@ -259,6 +286,10 @@ def interleaved(env: dict[str, str], body_path: Path) -> tuple[dict[tuple[str, s
                 running_server(server, "bare", "/bare", bare_env)
             )
             assert same == body
+            urls[(server, "floor")], same = stack.enter_context(
+                running_server(server, "floor", "/floor", bare_env)
+            )
+            assert same == body
         order = list(urls)
         runs: dict[tuple[str, str], list[Result]] = {key: [] for key in order}
         ratios: dict[str, list[float]] = {"uvicorn": [], "granian": []}
@@ -392,6 +423,9 @@ def main() -> None:
     feed, feed_bare = results[(best, "feed")], results[(best, "bare")]
     print(f"{best} feed: {feed.rps:.0f} req/s, ratio {feed.rps / feed_bare.rps:.2f} of the bare "
           f"route, p99 {feed.p99_ms:.1f} ms")  # fmt: skip
+    floor = results[(best, "floor")]
+    print(f"{best} floor (plain ASGI, same bytes): {floor.rps:.0f} req/s; the gallery "
+          f"{gallery.rps / floor.rps:.2f} of it, the feed {feed.rps / floor.rps:.2f}")  # fmt: skip
     idle, busy, worst = asyncio.run(gallery_during_sync(tmp))
     verdict = "ok" if worst < 100 else "BELOW TARGET"
     print(
@@ -405,7 +439,8 @@ def main() -> None:
         f"sync_p99_ms={busy.p99_ms:.1f} sync_worst_p99_ms={worst:.1f} "
         f"sync_p50_ms={busy.p50_ms:.1f} "
         f"sync_idle_p99_ms={idle.p99_ms:.1f} "
-        f"feed_rps={feed.rps:.0f} feed_ratio={feed.rps / feed_bare.rps:.2f}"
+        f"feed_rps={feed.rps:.0f} feed_ratio={feed.rps / feed_bare.rps:.2f} "
+        f"floor_rps={floor.rps:.0f} floor_ratio={gallery.rps / floor.rps:.2f}"
     )
 
 
