@@ -247,9 +247,16 @@ def check_metrics(nodes: Cluster) -> None:
           f"(missing: {unknown})")  # fmt: skip
 
 
+def nginx_binary() -> str:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():  # said at the start, not after minutes of the run
+        raise SystemExit("nginx is not installed: deploy/validate.sh installs it (nginx-light)")
+    return nginx
+
+
 def check_nginx(nodes: Cluster) -> None:
     print("== nginx with deploy/nginx.conf in front of the API ==")
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    nginx = nginx_binary()
     work = nodes.work / "nginx"
     work.mkdir(exist_ok=True)
     site = (DEPLOY / "nginx.conf").read_text()
@@ -339,6 +346,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=500, help="Posts per account (3 accounts).")
     parser.add_argument("--keep", action="store_true", help="Keep the work folder.")
     args = parser.parse_args()
+    nginx_binary()
     plain = args.admin_url.rsplit("/", 1)[0] + f"/{args.database}"
     fresh_database(args.admin_url, args.database)
     work = Path(tempfile.mkdtemp(prefix="igs-scale-"))
