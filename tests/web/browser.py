@@ -92,6 +92,22 @@ def describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# Lazy images below the first screen are loaded: a full-page capture does not scroll, so
+# they would show as empty boxes. Returns the sources of the images that failed to load.
+_LOAD_EVERY_IMAGE = """async () => {
+  const images = [...document.images];
+  for (const img of images) img.loading = "eager";
+  await Promise.all(images.map((img) => img.decode().catch(() => null)));
+  return images.filter((img) => img.naturalWidth === 0).map((img) => img.currentSrc || img.src);
+}"""
+
+
+async def load_every_image(page: Page) -> list[str]:
+    """Loads the page's lazy images too; returns the sources of those that did not load."""
+    broken: list[str] = await page.evaluate(_LOAD_EVERY_IMAGE)
+    return broken
+
+
 async def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     """Save a screenshot under test-output/screenshots/ (look at them: they are the review)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

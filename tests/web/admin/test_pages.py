@@ -1,5 +1,6 @@
 """Every console page at phone and desktop width: axe-core finds nothing serious, no page
-error, nothing wider than the screen, and a screenshot of each for the review."""
+error, nothing wider than the screen, every image (lazy ones too) loads, and a screenshot of
+each for the review."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from sqlalchemy import select
 
 from instagram_service.models import Feed, SyncJob, WebhookSubscription
 from tests.web.admin.conftest import Keys, Site, login
-from tests.web.browser import DESKTOP, PHONE, axe_violations, describe, screenshot
+from tests.web.browser import (
+    DESKTOP,
+    PHONE,
+    axe_violations,
+    describe,
+    load_every_image,
+    screenshot,
+)
 
 PAGES = [
     ("moderation", "/admin/moderation?status=all"),
@@ -74,6 +82,8 @@ async def test_every_page_is_accessible_and_fits(
             )
             if overflow > 0:
                 problems.append(f"{path}: {overflow}px wider than the screen")
+            if broken := await load_every_image(page):
+                problems.append(f"{path}: images that did not load: {broken[:5]}")
             await screenshot(page, f"admin-{name}-{width_name}")
         assert not problems, "\n".join(problems)
         assert errors == []
