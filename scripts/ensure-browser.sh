@@ -19,6 +19,18 @@ if [ ! -x "$CHROMIUM" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# Captions hold emoji: without a colour emoji font the screenshots show boxes where a
+# visitor's browser shows emoji. Only the screenshots need it, so its failure is not fatal.
+EMOJI_FONT=/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
+if [ ! -f "$EMOJI_FONT" ] && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; }; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "ensure-browser: installing an emoji font (fonts-noto-color-emoji) for the screenshots"
+  for _ in $(seq 60); do pgrep -x apt-get >/dev/null || break; sleep 2; done
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-color-emoji >/dev/null 2>&1 \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-color-emoji >/dev/null; } \
+    || echo "ensure-browser: no emoji font installed: emoji show as boxes in the screenshots" >&2
+fi
+
 NODE_DIR=tests/web/node
 if [ ! -f "$NODE_DIR/node_modules/axe-core/axe.min.js" ] || [ ! -x "$NODE_DIR/node_modules/.bin/lighthouse" ] \
    || [ "$NODE_DIR/package-lock.json" -nt "$NODE_DIR/node_modules/.package-lock.json" ]; then
