@@ -22,6 +22,7 @@ from instagram_service.emulator.generate import generate_scenario
 from instagram_service.emulator.server import EmulatorHandle, running_emulator
 from instagram_service.instagram.schemas import IGMedia
 from instagram_service.media.cleanup import cleanup_deleted_media
+from instagram_service.media.storage import content_key
 from instagram_service.models import InstagramAccount, InstagramPost, MediaStatus, SyncStatus
 from instagram_service.posts.schemas import image_out
 from instagram_service.posts.service import gallery
@@ -449,3 +450,25 @@ async def test_a_missing_file_is_downloaded_again(env: Env) -> None:
     again = await _post(env, IMAGE)
     assert again.media_status == MediaStatus.READY
     assert optimized.is_file()
+
+
+async def test_a_replaced_profile_picture_is_removed_after_the_commit(env: Env) -> None:
+    """The account's avatar was another picture: the full sync stores the new one, names it,
+    and removes the old file once that is committed."""
+    account = await _synced(env)
+    root = env.container.settings.media_root
+    async with env.db.session() as session:
+        row = await session.get(InstagramAccount, account.id)
+        assert row is not None and row.avatar_key
+        current = row.avatar_key
+        old = content_key("avatars", row.instagram_user_id, b"an older picture", "webp")
+        (root / old).write_bytes(b"an older picture")
+        row.avatar_key = old
+    job = await env.sync(account.id)
+    assert job.status == SyncStatus.COMPLETED, job.error_message
+    async with env.db.session() as session:
+        row = await session.get(InstagramAccount, account.id)
+        assert row is not None
+        assert row.avatar_key == current
+    assert (root / current).is_file()
+    assert not (root / old).exists()

@@ -6,10 +6,12 @@ import asyncio
 import io
 
 from PIL import Image
+from sqlalchemy.ext.asyncio import async_object_session
 
+from instagram_service.db import after_commit
 from instagram_service.errors import ServiceError
 from instagram_service.media.downloader import SafeDownloader
-from instagram_service.media.storage import Storage, content_key
+from instagram_service.media.storage import Storage, content_key, remove_files
 from instagram_service.models import InstagramAccount
 from instagram_service.observability import get_logger
 
@@ -47,6 +49,19 @@ async def store_avatar(
         log.warning("profile picture not stored", account_id=account.id, error=str(exc))
         return
     key = content_key("avatars", account.instagram_user_id, data, "webp")
-    if key != account.avatar_key:
-        await storage.save(key, data)
-        account.avatar_key = key
+    if key == account.avatar_key:
+        return
+    await storage.save(key, data)
+    replaced, account.avatar_key = account.avatar_key, key
+    session = async_object_session(account)
+    if replaced and session is not None:
+        # Only this account names its avatars (the key holds its Instagram user id), and the
+        # avatar route serves the current key whatever version a cached feed asks for.
+        after_commit(session, lambda: _remove_replaced(storage, replaced))
+
+
+async def _remove_replaced(storage: Storage, key: str) -> None:
+    try:
+        await remove_files(storage, [key])
+    except Exception:  # the new one is committed: a leftover file waits for the orphan sweep
+        log.exception("could not remove the replaced profile picture", key=key)
