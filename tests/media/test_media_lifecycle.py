@@ -459,7 +459,8 @@ async def test_a_replaced_profile_picture_is_removed_after_the_commit(env: Env) 
     root = env.container.settings.media_root
     async with env.db.session() as session:
         row = await session.get(InstagramAccount, account.id)
-        assert row is not None and row.avatar_key
+        assert row is not None
+        assert row.avatar_key
         current = row.avatar_key
         old = content_key("avatars", row.instagram_user_id, b"an older picture", "webp")
         (root / old).write_bytes(b"an older picture")
