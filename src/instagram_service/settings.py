@@ -228,7 +228,11 @@ class Settings(BaseSettings):
         256 * 1024, gt=0, description="Request body cap (the Instagram webhook has its own)."
     )
     gallery_cache_seconds: int = Field(30, ge=0, description="Gallery Cache-Control max-age.")
-    public_base_url: str = Field("", description="Absolute base for image URLs (else relative).")
+    public_base_url: str = Field(
+        "",
+        description="Absolute base of the URLs in public JSON (else the request's scheme and "
+        "host); set it in production (otherwise each Host header sent gets its own cached responses).",
+    )
 
     # Admin console
     admin_session_secret: SecretStr | None = Field(
