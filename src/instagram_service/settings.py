@@ -231,7 +231,8 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         "",
         description="Absolute base of the URLs in public JSON (else the request's scheme and "
-        "host); set it in production (otherwise each Host header sent gets its own cached responses).",
+        "host); set it in production (otherwise each Host header sent gets its own cached "
+        "responses).",
     )
 
     # Admin console
