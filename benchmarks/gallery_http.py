@@ -421,8 +421,9 @@ def main() -> None:
         verdict = "ok" if g.rps >= 0.7 * b.rps and g.p99_ms < 50 else "BELOW TARGET"
         print(f"{server}: gallery/bare {g.rps / b.rps:.2f}, p99 {g.p99_ms:.1f} ms: {verdict}")
     feed, feed_bare = results[(best, "feed")], results[(best, "bare")]
+    verdict = "ok" if feed.rps >= 0.7 * feed_bare.rps and feed.p99_ms < 50 else "BELOW TARGET"
     print(f"{best} feed: {feed.rps:.0f} req/s, ratio {feed.rps / feed_bare.rps:.2f} of the bare "
-          f"route, p99 {feed.p99_ms:.1f} ms")  # fmt: skip
+          f"route, p99 {feed.p99_ms:.1f} ms: {verdict}")  # fmt: skip
     floor = results[(best, "floor")]
     print(f"{best} floor (plain ASGI, same bytes): {floor.rps:.0f} req/s; the gallery "
           f"{gallery.rps / floor.rps:.2f} of it, the feed {feed.rps / floor.rps:.2f}")  # fmt: skip
