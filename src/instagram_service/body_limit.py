@@ -11,16 +11,10 @@ from __future__ import annotations
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from instagram_service.kit.asgi import header
 from instagram_service.validation import json_error_body
 
 _JSON_TYPES = (b"application/json",)
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers") or ():
-        if key == name:
-            return bytes(value)
-    return None
 
 
 def _is_json(content_type: bytes | None) -> bool:
@@ -63,8 +57,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _header(scope, b"content-length")
-        if declared is None and _header(scope, b"transfer-encoding") is None:
+        declared = header(scope, b"content-length")
+        if declared is None and header(scope, b"transfer-encoding") is None:
             await self.app(scope, receive, send)  # no body (a GET): nothing to read or check
             return
         own_cap = self.own_caps.get(scope["path"])
@@ -87,7 +81,7 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if body and own_cap is None and _is_json(_header(scope, b"content-type")):
+        if body and own_cap is None and _is_json(header(scope, b"content-type")):
             try:
                 orjson.loads(body)
             except orjson.JSONDecodeError as exc:

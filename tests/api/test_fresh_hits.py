@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 from starlette.types import Receive, Scope, Send
 
 from instagram_service.db import Database
-from instagram_service.observability import HTTP_REQUESTS
 from instagram_service.posts.cache import gallery_cache
 from instagram_service.posts.http import FreshHitMiddleware, raw_key
 from tests.api.conftest import Data, Keys
@@ -98,7 +98,8 @@ async def test_a_feeds_origins_are_kept_on_a_hit(
 
 
 def _count(route: str) -> float:
-    return HTTP_REQUESTS.labels("GET", route, "200")._value.get()
+    labels = {"method": "GET", "route": route, "status": "200"}
+    return REGISTRY.get_sample_value("igs_http_requests_total", labels) or 0.0
 
 
 async def test_a_hit_is_counted_under_its_route(client: httpx.AsyncClient, data: Data) -> None:

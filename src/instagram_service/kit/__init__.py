@@ -1,1 +1,2 @@
-"""What every domain's routes share and that knows no domain: pagination, OpenAPI docs."""
+"""What every domain's routes share and that knows no domain: pagination, OpenAPI docs,
+ASGI header reading."""

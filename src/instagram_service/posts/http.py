@@ -3,17 +3,17 @@ plain ones, absolute URLs, and the middleware that answers a fresh hit before ro
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from instagram_service.db import Database
+from instagram_service.kit.asgi import header
 from instagram_service.posts.cache import ENCODINGS, CachedBody, gallery_cache
 from instagram_service.settings import Settings
 
 _JSON = "application/json"
-Headers = Iterable[tuple[bytes, bytes]]
 
 
 def not_modified(if_none_match: bytes, etag: str) -> bool:
@@ -46,22 +46,16 @@ def public_base(request: Request, settings: Settings) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _header(headers: Headers, name: bytes) -> bytes | None:
-    return next((v for k, v in headers if k == name), None)
-
-
 def raw_key(scope: Scope) -> tuple[str, bytes]:
     """The fast path's key: the host too, since URLs in the body are absolute."""
-    host = _header(scope["headers"], b"host") or b""
+    host = header(scope, b"host") or b""
     return (scope["path"], host + b"?" + scope["query_string"])
 
 
 class CachedReply(Response):
     """A cached body's answer, its raw headers made here: it is built on every gallery hit."""
 
-    def __init__(
-        self, request_headers: Headers, cached: CachedBody, max_age: int, media_type: str
-    ) -> None:
+    def __init__(self, scope: Scope, cached: CachedBody, max_age: int, media_type: str) -> None:
         self.background = None
         control = f"public, max-age={max_age}, stale-while-revalidate={max_age * 10}"
         headers = [
@@ -69,15 +63,11 @@ class CachedReply(Response):
             (b"cache-control", control.encode("latin-1")),
             (b"vary", b"Accept-Encoding"),
         ]
-        sent: dict[bytes, bytes] = {}
-        for name, value in request_headers:
-            if name in (b"if-none-match", b"accept-encoding"):
-                sent[name] = value
-        if_none_match = sent.get(b"if-none-match")
+        if_none_match = header(scope, b"if-none-match")
         if if_none_match is not None and not_modified(if_none_match, cached.etag):
             self.status_code, self.body, self.raw_headers = 304, b"", headers
             return
-        encoding = accepted_encoding(sent.get(b"accept-encoding"))
+        encoding = accepted_encoding(header(scope, b"accept-encoding"))
         body = cached.body
         if encoding is not None and len(body) >= 512:
             headers.append((b"content-encoding", encoding.encode("latin-1")))
@@ -92,7 +82,7 @@ class CachedReply(Response):
 def cached_response(
     request: Request, cached: CachedBody, max_age: int, media_type: str = _JSON
 ) -> Response:
-    return CachedReply(request.scope["headers"], cached, max_age, media_type)
+    return CachedReply(request.scope, cached, max_age, media_type)
 
 
 async def from_cache(
@@ -130,7 +120,7 @@ class FreshHitMiddleware:
             hit = gallery_cache.fresh(raw_key(scope))
             if hit is not None:
                 cached, scope["route"] = hit  # the route: the request metrics' label
-                reply = CachedReply(scope["headers"], cached, self.max_age, _JSON)
+                reply = CachedReply(scope, cached, self.max_age, _JSON)
                 await reply(scope, receive, send)
                 return
         await self.app(scope, receive, send)

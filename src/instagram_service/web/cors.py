@@ -8,16 +8,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from instagram_service.feeds.public import allowed_origins
+from instagram_service.kit.asgi import header
 
 PUBLIC_PREFIXES = (
     "/api/v1/gallery", "/api/v1/feeds/", "/api/v1/posts/", "/images/", "/avatars/", "/widget",
 )  # fmt: skip
 FEED_PREFIX = "/api/v1/feeds/"
 _EXPOSED = "ETag, X-Request-ID"
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    return next((v for k, v in scope["headers"] if k == name), None)
 
 
 def _allow(scope: Scope, origin: str) -> str | None:
@@ -38,14 +35,14 @@ class PublicCORSMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
-        origin_bytes = _header(scope, b"origin")
+        origin_bytes = header(scope, b"origin")
         method = scope["method"]
-        if origin_bytes is None or _header(scope, b"authorization") is not None:
+        if origin_bytes is None or header(scope, b"authorization") is not None:
             await self.app(scope, receive, send)
             return
         origin = origin_bytes.decode("latin-1")
         if method == "OPTIONS":
-            requested = (_header(scope, b"access-control-request-headers") or b"").lower()
+            requested = (header(scope, b"access-control-request-headers") or b"").lower()
             if b"authorization" in requested:  # an admin call: the configured origins decide
                 await self.app(scope, receive, send)
                 return
